@@ -1,0 +1,2 @@
+//! Test harness for mailwire (not published).
+#![forbid(unsafe_code)]
