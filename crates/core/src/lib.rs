@@ -25,6 +25,7 @@ mod framer;
 mod limits;
 mod protocol;
 mod secret;
+pub mod transcript;
 
 pub use dot::{BareLineEndings, DotError, DotStatus, DotStuffer, DotUnstuffer};
 pub use framer::{FrameError, Line, LineEnding, LineEndings, LineFramer};

@@ -53,15 +53,15 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_value() {
-        let s = Secret::new("pa55word");
-        let shown = format!("{s:?} {s:#?}");
-        assert!(!shown.contains("pa55word"));
         #[derive(Debug)]
         #[allow(dead_code, reason = "only printed")]
         struct Login {
             user: String,
             pass: Secret<String>,
         }
+        let s = Secret::new("pa55word");
+        let shown = format!("{s:?} {s:#?}");
+        assert!(!shown.contains("pa55word"));
         let l = Login { user: "ann".into(), pass: Secret::new("topsecret".into()) };
         let shown = format!("{l:?}");
         assert!(shown.contains("ann") && !shown.contains("topsecret"));
