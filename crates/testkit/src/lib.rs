@@ -1,2 +1,16 @@
-//! Test harness for mailwire (not published).
+//! Test harness for mailwire machines (not published).
+//!
+//! - [`Chunking`]: how bytes are cut on their way between peers (whole, byte by byte, random
+//!   splits from a seed), so every test can run under every cut.
+//! - [`Pair`]: two [`Protocol`] machines, a client and a server, wired back to back in memory.
+//! - [`replay_client`] / [`replay_server`]: a transcript ([`mailwire_core::transcript`]) replayed
+//!   against one machine, comparing what it sends with the transcript byte for byte.
 #![forbid(unsafe_code)]
+
+mod chunking;
+mod pair;
+mod replay;
+
+pub use chunking::{Chunker, Chunking};
+pub use pair::Pair;
+pub use replay::{ReplayError, drain_events, drain_transmit, feed, replay_client, replay_server};
