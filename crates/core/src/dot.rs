@@ -228,6 +228,9 @@ impl DotUnstuffer {
         let mut i = 0; // next byte to look at
         let mut run = 0; // input[run..i] is body text not yet copied to out
         let n = input.len();
+        // Where the bulk scan may next be tried (it is not retried inside a block it rejected,
+        // so each byte is examined a bounded number of times).
+        let mut bulk_from = 0;
         let result = loop {
             let Some(&byte) = input.get(i) else {
                 break Ok(DotStatus::NeedMore);
@@ -235,6 +238,19 @@ impl DotUnstuffer {
             match self.state {
                 State::Done => break Ok(DotStatus::Complete { consumed: 0 }),
                 State::Text => {
+                    if i >= bulk_from {
+                        let clean = clean_prefix(input.get(i..).unwrap_or_default());
+                        if clean > 0 {
+                            i += clean;
+                            self.state = match input.get(i - 1) {
+                                Some(b'\r') => State::Cr,
+                                Some(b'\n') => State::LineStart,
+                                _ => State::Text,
+                            };
+                            continue;
+                        }
+                        bulk_from = i + LANE + 1;
+                    }
                     let rest = input.get(i..).unwrap_or_default();
                     match memchr::memchr2(b'\r', b'\n', rest) {
                         None => i = n,
@@ -343,6 +359,39 @@ impl DotUnstuffer {
             }
         }
     }
+}
+
+/// Block size of the bulk scan.
+const LANE: usize = 64;
+
+/// The length of the longest prefix of `s`, in whole [`LANE`]-byte blocks, in which every CR is
+/// followed by LF, every LF follows a CR, and no LF is followed by a dot: text that needs no
+/// per-line work. The byte before `s` must not be a CR (the decoder is inside a line).
+///
+/// Each block is checked with a branch-free loop over byte pairs that the compiler vectorises;
+/// the pair test also covers the first byte after the prefix, so the caller may resume from the
+/// prefix's last byte.
+fn clean_prefix(s: &[u8]) -> usize {
+    if s.first() == Some(&b'\n') {
+        return 0;
+    }
+    let mut k = 0;
+    while let (Some(a), Some(b)) = (s.get(k..k + LANE), s.get(k + 1..=k + LANE)) {
+        let mut bad = false;
+        for (&x, &y) in a.iter().zip(b) {
+            bad |= (x == b'\r') != (y == b'\n');
+            // Bitwise on purpose: a branch here would stop the loop from vectorising.
+            #[allow(clippy::needless_bitwise_bool, reason = "keeps the loop branch-free")]
+            {
+                bad |= (x == b'\n') & (y == b'.');
+            }
+        }
+        if bad {
+            break;
+        }
+        k += LANE;
+    }
+    k
 }
 
 fn copy(input: &[u8], from: usize, to: usize, out: &mut BytesMut) {

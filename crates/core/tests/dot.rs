@@ -297,3 +297,34 @@ proptest! {
         prop_assert!(whole.1.unwrap() <= input.len() - 4);
     }
 }
+
+/// Long, mostly clean bodies with rare anomalies (bare CR/LF, dots at line starts, the end
+/// marker variants): the bulk scan (taken on whole input) must agree with byte-by-byte decoding
+/// (which never takes it).
+fn long_bodies() -> impl Strategy<Value = Vec<u8>> {
+    let line = prop_oneof![
+        8 => Just(b"plain text line with enough words to fill a block of the scanner\r\n".to_vec()),
+        2 => Just(b"short\r\n".to_vec()),
+        1 => Just(b"..stuffed\r\n".to_vec()),
+        1 => Just(b"bare lf\n".to_vec()),
+        1 => Just(b"bare cr\rx\r\n".to_vec()),
+        1 => Just(b"\r\n".to_vec()),
+        1 => Just(b".\rx\r\n".to_vec()),
+        1 => Just(b"x\n.\r\n".to_vec()),
+        1 => Just(b"x\r\n.\n".to_vec()),
+    ];
+    proptest::collection::vec(line, 0..60).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #[test]
+    fn bulk_scan_agrees_with_bytewise(x in long_bodies(), policy in 0u8..3) {
+        let policy = [BareLineEndings::Reject, BareLineEndings::Normalize, BareLineEndings::Keep][policy as usize];
+        let mut input = x.clone();
+        input.extend_from_slice(b"\r\n.\r\nNEXT");
+        let whole = unstuff(&input, policy);
+        let singles: Vec<&[u8]> = input.chunks(1).collect();
+        let bytewise = unstuff_chunked(&singles, policy);
+        prop_assert_eq!((&whole.0, whole.1, whole.2.len()), (&bytewise.0, bytewise.1, bytewise.2));
+    }
+}
