@@ -22,6 +22,8 @@
 
 mod dot;
 mod framer;
+#[doc(hidden)]
+pub mod fuzzing;
 mod limits;
 mod protocol;
 mod secret;
