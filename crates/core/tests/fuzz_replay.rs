@@ -1,5 +1,10 @@
 //! Runs the fuzz target bodies on stable: every saved input under `fuzz/regressions/<target>/`
 //! and generated inputs, so a fuzz finding stays fixed without a nightly toolchain.
+#![allow(
+    clippy::unwrap_used,
+    clippy::disallowed_methods,
+    reason = "test code reads its saved inputs; a panic is a failed test"
+)]
 
 use std::path::Path;
 
