@@ -11,3 +11,8 @@
 #![forbid(unsafe_code)]
 
 pub use mailwire_core as core;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
