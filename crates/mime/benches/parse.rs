@@ -1,0 +1,3 @@
+//! Throughput of the parser on generated messages.
+
+fn main() {}

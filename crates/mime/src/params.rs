@@ -1,0 +1,534 @@
+//! Content-Type, Content-Disposition and Content-Transfer-Encoding (RFC 2045, 2183) with
+//! RFC 2231 parameters.
+
+use crate::charset;
+use crate::text::{RawCharset, decode_phrase, unfold};
+use crate::transfer;
+
+/// A parameter after RFC 2231 reassembly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Param {
+    /// Lowercase name, without RFC 2231 section or `*` markers.
+    pub name: String,
+    /// Decoded value: sections joined, percent escapes and charset undone, quotes removed.
+    pub value: String,
+    /// RFC 2231 language tag, if one was given.
+    pub language: Option<String>,
+}
+
+/// A parsed `Content-Type` (RFC 2045 section 5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentType {
+    /// Lowercase top-level type (`text`, `multipart`, ...).
+    pub media_type: String,
+    /// Lowercase subtype.
+    pub subtype: String,
+    /// Parameters in the order of their first appearance.
+    pub params: Vec<Param>,
+}
+
+impl ContentType {
+    /// `text/plain` without parameters: the RFC 2045 5.2 default (charset left implicit).
+    pub fn text_plain() -> Self {
+        Self { media_type: "text".into(), subtype: "plain".into(), params: Vec::new() }
+    }
+
+    /// `message/rfc822`, the default inside `multipart/digest` (RFC 2046 5.1.5).
+    pub fn message_rfc822() -> Self {
+        Self { media_type: "message".into(), subtype: "rfc822".into(), params: Vec::new() }
+    }
+
+    /// The value of a parameter (name compared case-insensitively).
+    pub fn param(&self, name: &str) -> Option<&str> {
+        find_param(&self.params, name)
+    }
+
+    /// True for `type/subtype` (lowercase arguments).
+    pub fn is(&self, media_type: &str, subtype: &str) -> bool {
+        self.media_type == media_type && self.subtype == subtype
+    }
+
+    /// True for `multipart/*`.
+    pub fn is_multipart(&self) -> bool {
+        self.media_type == "multipart"
+    }
+
+    /// True for `message/rfc822` and `message/global`: an encapsulated message.
+    pub fn is_message(&self) -> bool {
+        self.media_type == "message" && (self.subtype == "rfc822" || self.subtype == "global")
+    }
+
+    /// The multipart boundary, when the type is multipart and it has a non-empty one.
+    pub fn boundary(&self) -> Option<&str> {
+        self.param("boundary").filter(|b| !b.is_empty())
+    }
+}
+
+/// A parsed `Content-Disposition` (RFC 2183).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentDisposition {
+    /// Lowercase disposition type (`inline`, `attachment`, ...).
+    pub kind: String,
+    /// Parameters.
+    pub params: Vec<Param>,
+}
+
+impl ContentDisposition {
+    /// The value of a parameter.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        find_param(&self.params, name)
+    }
+}
+
+fn find_param<'a>(params: &'a [Param], name: &str) -> Option<&'a str> {
+    params.iter().find(|p| p.name.eq_ignore_ascii_case(name)).map(|p| p.value.as_str())
+}
+
+/// A Content-Transfer-Encoding mechanism (RFC 2045 section 6).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TransferEncoding {
+    /// `7bit`, also the default when the field is absent.
+    #[default]
+    SevenBit,
+    /// `8bit`.
+    EightBit,
+    /// `binary`.
+    Binary,
+    /// `quoted-printable`.
+    QuotedPrintable,
+    /// `base64`.
+    Base64,
+    /// `x-uuencode` and its aliases (not decoded: the body is returned as is).
+    Uuencode,
+    /// Anything else, lowercased.
+    Other(String),
+}
+
+impl TransferEncoding {
+    /// Parses the field value (case-insensitive, comments and white space ignored).
+    pub fn parse(value: &[u8]) -> Self {
+        let v = unfold(value);
+        let v = strip_comments(&v);
+        let t = String::from_utf8_lossy(v.trim_ascii()).to_ascii_lowercase();
+        match t.as_str() {
+            "7bit" | "" => Self::SevenBit,
+            "8bit" => Self::EightBit,
+            "binary" => Self::Binary,
+            "quoted-printable" => Self::QuotedPrintable,
+            "base64" => Self::Base64,
+            "x-uuencode" | "uuencode" | "x-uue" => Self::Uuencode,
+            _ => Self::Other(t),
+        }
+    }
+
+    /// The lowercase mechanism name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::SevenBit => "7bit",
+            Self::EightBit => "8bit",
+            Self::Binary => "binary",
+            Self::QuotedPrintable => "quoted-printable",
+            Self::Base64 => "base64",
+            Self::Uuencode => "x-uuencode",
+            Self::Other(s) => s,
+        }
+    }
+
+    /// True when bodies in this encoding must be decoded before their octets are used.
+    pub fn is_encoded(&self) -> bool {
+        matches!(self, Self::QuotedPrintable | Self::Base64)
+    }
+}
+
+fn strip_comments(v: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(v.len());
+    let mut depth = 0usize;
+    let mut quoted = false;
+    let mut i = 0;
+    while let Some(&c) = v.get(i) {
+        if quoted {
+            out.push(c);
+            if c == b'\\' {
+                if let Some(&n) = v.get(i + 1) {
+                    out.push(n);
+                }
+                i += 1;
+            } else if c == b'"' {
+                quoted = false;
+            }
+        } else if depth > 0 {
+            match c {
+                b'\\' => i += 1,
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                _ => {}
+            }
+        } else {
+            match c {
+                b'(' => depth = 1,
+                b'"' => {
+                    quoted = true;
+                    out.push(c);
+                }
+                _ => out.push(c),
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A raw parameter as written: name (maybe with `*n*`), value octets, whether it was quoted.
+struct RawParam {
+    name: String,
+    value: Vec<u8>,
+}
+
+fn is_tspecial_end(c: u8) -> bool {
+    c == b';'
+}
+
+/// True when white space at `i` is followed by `token=` (a parameter missing its `;`).
+fn next_is_param(s: &[u8], mut i: usize) -> bool {
+    while matches!(s.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+        i += 1;
+    }
+    let start = i;
+    while let Some(&c) = s.get(i) {
+        if c == b'=' {
+            return i > start;
+        }
+        if !(c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'*' | b'.')) {
+            return false;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Splits `; name=value` pairs leniently. Returns the raw pairs and whether the limit hit.
+fn split_params(s: &[u8], limit: usize) -> (Vec<RawParam>, bool) {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut hit = false;
+    loop {
+        while matches!(s.get(i), Some(b' ' | b'\t' | b';' | b'\r' | b'\n')) {
+            i += 1;
+        }
+        if i >= s.len() {
+            break;
+        }
+        let ns = i;
+        while let Some(&c) = s.get(i) {
+            if c == b'=' || c == b';' || c == b' ' || c == b'\t' {
+                break;
+            }
+            i += 1;
+        }
+        let name = s.get(ns..i).unwrap_or_default();
+        while matches!(s.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        if s.get(i) != Some(&b'=') {
+            // a bare word: skip to the next ';'
+            while let Some(&c) = s.get(i) {
+                if c == b';' {
+                    break;
+                }
+                i += 1;
+            }
+            continue;
+        }
+        i += 1;
+        while matches!(s.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        let mut value = Vec::new();
+        if s.get(i) == Some(&b'"') {
+            i += 1;
+            while let Some(&c) = s.get(i) {
+                if c == b'\\' {
+                    if let Some(&n) = s.get(i + 1) {
+                        value.push(n);
+                    }
+                    i += 2;
+                    continue;
+                }
+                if c == b'"' {
+                    i += 1;
+                    break;
+                }
+                value.push(c);
+                i += 1;
+            }
+            // anything after the closing quote up to ';' is ignored
+            while let Some(&c) = s.get(i) {
+                if is_tspecial_end(c) {
+                    break;
+                }
+                i += 1;
+            }
+        } else {
+            let vs = i;
+            while let Some(&c) = s.get(i) {
+                if is_tspecial_end(c) {
+                    break;
+                }
+                if (c == b' ' || c == b'\t') && next_is_param(s, i) {
+                    break;
+                }
+                i += 1;
+            }
+            value.extend_from_slice(s.get(vs..i).unwrap_or_default().trim_ascii_end());
+        }
+        if name.is_empty() {
+            continue;
+        }
+        if out.len() >= limit {
+            hit = true;
+            break;
+        }
+        out.push(RawParam { name: String::from_utf8_lossy(name).to_ascii_lowercase(), value });
+    }
+    (out, hit)
+}
+
+/// Parses parameters with RFC 2231 reassembly. Returns the params and whether the limit hit.
+#[allow(clippy::many_single_char_names)]
+pub(crate) fn parse_params(s: &[u8], limit: usize, raw_cs: RawCharset) -> (Vec<Param>, bool) {
+    // (base name, section number, extended, value, order of first appearance)
+    struct Sec {
+        base: String,
+        num: Option<u32>,
+        ext: bool,
+        value: Vec<u8>,
+        order: usize,
+    }
+    let (raw, hit) = split_params(s, limit);
+    let mut secs: Vec<Sec> = Vec::with_capacity(raw.len());
+    for (order, p) in raw.into_iter().enumerate() {
+        let mut name = p.name.as_str();
+        let mut ext = false;
+        if let Some(n) = name.strip_suffix('*') {
+            name = n;
+            ext = true;
+        }
+        let (base, num) = match name.rfind('*') {
+            Some(star) => {
+                let (b, n) = name.split_at(star);
+                match n.get(1..).and_then(|d| d.parse::<u32>().ok()) {
+                    Some(num) => (b, Some(num)),
+                    None => (name, None),
+                }
+            }
+            None => (name, None),
+        };
+        secs.push(Sec { base: base.to_string(), num, ext, value: p.value, order });
+    }
+    // Stable sort by base name then section, keeping first-appearance order of names.
+    let mut first_order: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for s in &secs {
+        first_order.entry(s.base.as_str()).or_insert(s.order);
+    }
+    let mut idx: Vec<(usize, bool, u32, usize)> = secs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            (
+                first_order.get(s.base.as_str()).copied().unwrap_or(s.order),
+                s.num.is_some(),
+                s.num.unwrap_or(0),
+                i,
+            )
+        })
+        .collect();
+    idx.sort_unstable();
+    let mut out: Vec<Param> = Vec::new();
+    let mut k = 0;
+    while let Some(&(fo, _, _, i)) = idx.get(k) {
+        let Some(first) = secs.get(i) else { break };
+        // group: all entries with the same first order (same base name)
+        let mut end = k;
+        while idx.get(end).is_some_and(|e| e.0 == fo) {
+            end += 1;
+        }
+        let group = idx.get(k..end).unwrap_or_default();
+        let has_sections = group.iter().any(|e| e.1);
+        let mut language = None;
+        let value = if has_sections {
+            let mut bytes = Vec::new();
+            let mut cs: Option<String> = None;
+            let mut last: Option<u32> = None;
+            for &(_, sec, num, j) in group {
+                if !sec || last == Some(num) {
+                    continue; // plain duplicate or repeated section
+                }
+                last = Some(num);
+                let Some(s) = secs.get(j) else { continue };
+                let mut v: &[u8] = &s.value;
+                if s.ext && num == 0 {
+                    let (c, l, rest) = split_ext(v);
+                    cs = c;
+                    language = l;
+                    v = rest;
+                }
+                if s.ext {
+                    bytes.extend_from_slice(&transfer::percent(v));
+                } else {
+                    bytes.extend_from_slice(v);
+                }
+            }
+            decode_ext(cs.as_deref(), &bytes, raw_cs)
+        } else if first.ext {
+            let (cs, l, rest) = split_ext(&first.value);
+            language = l;
+            decode_ext(cs.as_deref(), &transfer::percent(rest), raw_cs)
+        } else {
+            decode_phrase(&first.value, raw_cs)
+        };
+        out.push(Param { name: first.base.clone(), value, language });
+        k = end;
+    }
+    (out, hit)
+}
+
+fn split_ext(v: &[u8]) -> (Option<String>, Option<String>, &[u8]) {
+    let Some(q1) = memchr::memchr(b'\'', v) else { return (None, None, v) };
+    let rest = v.get(q1 + 1..).unwrap_or_default();
+    let Some(q2) = memchr::memchr(b'\'', rest) else { return (None, None, v) };
+    let cs = String::from_utf8_lossy(v.get(..q1).unwrap_or_default()).into_owned();
+    let lang = String::from_utf8_lossy(rest.get(..q2).unwrap_or_default()).into_owned();
+    (
+        (!cs.is_empty()).then_some(cs),
+        (!lang.is_empty()).then_some(lang),
+        rest.get(q2 + 1..).unwrap_or_default(),
+    )
+}
+
+fn decode_ext(cs: Option<&str>, bytes: &[u8], raw_cs: RawCharset) -> String {
+    if let Some(cs) = cs
+        && let Some(s) = charset::decode(cs, bytes)
+    {
+        return s.into_owned();
+    }
+    let mut out = String::new();
+    crate::text::raw_to_string(bytes, raw_cs, &mut out);
+    out
+}
+
+/// Parses a Content-Type value. Returns `None` when there is no `type/subtype`.
+pub fn parse_content_type(value: &[u8], max_params: usize) -> Option<(ContentType, bool)> {
+    parse_content_type_with(value, max_params, RawCharset::Fallback)
+}
+
+pub(crate) fn parse_content_type_with(
+    value: &[u8],
+    max_params: usize,
+    raw_cs: RawCharset,
+) -> Option<(ContentType, bool)> {
+    let v = unfold(value);
+    let v = strip_comments(&v);
+    let semi = memchr::memchr(b';', &v).unwrap_or(v.len());
+    let head = v.get(..semi).unwrap_or_default().trim_ascii();
+    let slash = memchr::memchr(b'/', head)?;
+    let t = head.get(..slash).unwrap_or_default().trim_ascii();
+    let st = head.get(slash + 1..).unwrap_or_default().trim_ascii();
+    let valid = |s: &[u8]| !s.is_empty() && s.iter().all(|&c| c.is_ascii_graphic() && c != b'/');
+    if !valid(t) || !valid(st) {
+        return None;
+    }
+    let (params, hit) = parse_params(v.get(semi..).unwrap_or_default(), max_params, raw_cs);
+    Some((
+        ContentType {
+            media_type: String::from_utf8_lossy(t).to_ascii_lowercase(),
+            subtype: String::from_utf8_lossy(st).to_ascii_lowercase(),
+            params,
+        },
+        hit,
+    ))
+}
+
+/// Parses a Content-Disposition value. Returns `None` when there is no disposition type.
+pub fn parse_disposition(value: &[u8], max_params: usize) -> Option<(ContentDisposition, bool)> {
+    parse_disposition_with(value, max_params, RawCharset::Fallback)
+}
+
+pub(crate) fn parse_disposition_with(
+    value: &[u8],
+    max_params: usize,
+    raw_cs: RawCharset,
+) -> Option<(ContentDisposition, bool)> {
+    let v = unfold(value);
+    let v = strip_comments(&v);
+    let semi = memchr::memchr(b';', &v).unwrap_or(v.len());
+    let head = v.get(..semi).unwrap_or_default().trim_ascii();
+    if head.is_empty() || head.contains(&b'=') {
+        return None;
+    }
+    let (params, hit) = parse_params(v.get(semi..).unwrap_or_default(), max_params, raw_cs);
+    Some((
+        ContentDisposition { kind: String::from_utf8_lossy(head).to_ascii_lowercase(), params },
+        hit,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ct(s: &str) -> ContentType {
+        parse_content_type(s.as_bytes(), 100).unwrap().0
+    }
+
+    #[test]
+    fn rfc2045_examples() {
+        let c = ct("text/plain; charset=us-ascii (Plain text)");
+        assert!(c.is("text", "plain"));
+        assert_eq!(c.param("charset"), Some("us-ascii"));
+        let c = ct("Text/Plain; CHARSET=\"us-ascii\"");
+        assert_eq!(c.param("charset"), Some("us-ascii"));
+        let c = ct("multipart/mixed; boundary=\"simple boundary\"");
+        assert_eq!(c.boundary(), Some("simple boundary"));
+        assert!(parse_content_type(b"text", 10).is_none());
+        assert!(parse_content_type(b"", 10).is_none());
+    }
+
+    #[test]
+    fn rfc2231_examples() {
+        let c = ct(
+            "message/external-body; access-type=URL;\r\n URL*0=\"ftp://\";\r\n URL*1=\"cs.utk.edu/pub/moore/bulk-mailer/bulk-mailer.tar\"",
+        );
+        assert_eq!(c.param("url"), Some("ftp://cs.utk.edu/pub/moore/bulk-mailer/bulk-mailer.tar"));
+        let c =
+            ct("application/x-stuff;\r\n title*=us-ascii'en-us'This%20is%20%2A%2A%2Afun%2A%2A%2A");
+        assert_eq!(c.param("title"), Some("This is ***fun***"));
+        assert_eq!(c.params[0].language.as_deref(), Some("en-us"));
+        let c = ct(
+            "application/x-stuff;\r\n title*0*=us-ascii'en'This%20is%20even%20more%20\r\n title*1*=%2A%2A%2Afun%2A%2A%2A%20\r\n title*2=\"isn't it!\"",
+        );
+        assert_eq!(c.param("title"), Some("This is even more ***fun*** isn't it!"));
+        // out of order and a split UTF-8 character
+        let c = ct("a/b; n*1*=%A9.txt; n*0*=utf-8''caf%C3");
+        assert_eq!(c.param("n"), Some("café.txt"));
+    }
+
+    #[test]
+    fn disposition() {
+        let (d, _) = parse_disposition(b"attachment; filename=genome.jpeg;\r\n modification-date=\"Wed, 12 Feb 1997 16:29:51 -0500\";", 10).unwrap();
+        assert_eq!(d.kind, "attachment");
+        assert_eq!(d.param("filename"), Some("genome.jpeg"));
+        assert_eq!(TransferEncoding::parse(b" Base64 (x)"), TransferEncoding::Base64);
+    }
+
+    #[test]
+    fn param_limit() {
+        let mut s = String::from("a/b");
+        for i in 0..50 {
+            std::fmt::Write::write_fmt(&mut s, format_args!("; p*{i}=x")).unwrap();
+        }
+        let (c, hit) = parse_content_type(s.as_bytes(), 10).unwrap();
+        assert!(hit);
+        assert_eq!(c.param("p"), Some("xxxxxxxxxx"));
+    }
+}

@@ -1,0 +1,802 @@
+//! The sans-IO push parser: feed chunks of any size, receive events.
+//!
+//! Memory is bounded by [`MimeLimits`]: the parser keeps the current header field (at most
+//! `max_header_size`), the undecided start of one body line (at most `max_delimiter_line`),
+//! and one small record per open entity (at most `max_depth`), never the message.
+
+use crate::diag::{Diagnostic, DiagnosticKind};
+use crate::limits::MimeLimits;
+use crate::params::{ContentType, TransferEncoding, parse_content_type};
+
+/// Which part of an entity's body a [`Event::Body`] chunk belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BodyKind {
+    /// The content of a leaf entity (still transfer-encoded).
+    Content,
+    /// Text of a multipart before its first delimiter line (RFC 2046 5.1.1).
+    Preamble,
+    /// Text of a multipart after its close delimiter line.
+    Epilogue,
+}
+
+/// How the parser treats an entity's body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PartKind {
+    /// A leaf: its body comes as [`Event::Body`] chunks.
+    Leaf,
+    /// A multipart: preamble, child entities, epilogue.
+    Multipart,
+    /// `message/rfc822` or `message/global`: one child entity, the encapsulated message.
+    Message,
+    /// `message/rfc822` or `message/global` with a base64 or quoted-printable transfer
+    /// encoding: a leaf here; [`crate::Message::parse`] decodes and parses it.
+    EncodedMessage,
+}
+
+/// What kind of header line a [`RawField`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FieldKind {
+    /// `name: value`.
+    Field,
+    /// An mbox envelope line (`From sender date`) opening a message.
+    MboxFrom,
+    /// Continuation lines with no field before them.
+    Orphan,
+}
+
+/// One header field as it appears in the input, folding and line ending included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawField<'a> {
+    /// The whole field: name, colon, value, folds and the final line ending.
+    pub raw: &'a [u8],
+    /// Offset of the field's first octet in the input.
+    pub offset: u64,
+    /// What kind of line it is.
+    pub kind: FieldKind,
+    name_len: usize,
+    value_start: usize,
+}
+
+impl<'a> RawField<'a> {
+    pub(crate) fn parse(raw: &'a [u8], offset: u64, kind: FieldKind) -> Self {
+        let (name_len, value_start) = match kind {
+            FieldKind::Field => match memchr::memchr(b':', raw) {
+                Some(c) => {
+                    let name = raw.get(..c).unwrap_or_default().trim_ascii_end();
+                    (name.len(), c + 1)
+                }
+                None => (0, 0),
+            },
+            FieldKind::MboxFrom | FieldKind::Orphan => (0, 0),
+        };
+        Self { raw, offset, kind, name_len, value_start }
+    }
+
+    /// The field name as written (without trailing white space).
+    pub fn name(&self) -> &'a [u8] {
+        self.raw.get(..self.name_len).unwrap_or_default()
+    }
+
+    /// The raw value: everything after the colon, folds included, final line ending excluded.
+    pub fn value(&self) -> &'a [u8] {
+        let v = self.raw.get(self.value_start..).unwrap_or_default();
+        strip_eol(v)
+    }
+}
+
+/// The header facts the parser decided an entity's structure from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartHeader {
+    /// The Content-Type in force (the default when absent or invalid).
+    pub content_type: ContentType,
+    /// True when the Content-Type came from a valid field, false when defaulted.
+    pub explicit_content_type: bool,
+    /// The Content-Transfer-Encoding (`7bit` when absent).
+    pub transfer_encoding: TransferEncoding,
+    /// How the body is treated.
+    pub kind: PartKind,
+}
+
+/// Where an entity ended; the last event of every entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartEnd {
+    /// The entity.
+    pub part: u32,
+    /// Offset just past its body (for a multipart: past its epilogue). The line break before a
+    /// delimiter line belongs to the delimiter, not to the body (RFC 2046 5.1.1).
+    pub body_end: u64,
+    /// For a multipart: where its preamble ends (the first delimiter's line break).
+    pub preamble_end: Option<u64>,
+    /// For a multipart: where its epilogue starts (after the close delimiter line).
+    pub epilogue_start: Option<u64>,
+}
+
+/// An event of the push parser. Slices borrow the parser or the pushed chunk.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// An entity starts: its header block begins at `offset`.
+    PartStart {
+        /// Identifier: entities are numbered 0 (the message), 1, 2, ... in input order.
+        part: u32,
+        /// The enclosing entity.
+        parent: Option<u32>,
+        /// Nesting depth (0 for the message).
+        depth: u32,
+        /// Offset of the header block.
+        offset: u64,
+    },
+    /// A complete header field of the entity.
+    Field {
+        /// The entity.
+        part: u32,
+        /// The field.
+        field: RawField<'a>,
+    },
+    /// The header block ended (after its empty line, if any); the body starts at `body_offset`.
+    HeaderEnd {
+        /// The entity.
+        part: u32,
+        /// Content type, transfer encoding and how the body is treated.
+        header: &'a PartHeader,
+        /// Offset of the first body octet.
+        body_offset: u64,
+    },
+    /// A chunk of body octets. Chunks of one entity are contiguous.
+    Body {
+        /// The entity.
+        part: u32,
+        /// Content, preamble or epilogue.
+        kind: BodyKind,
+        /// The octets.
+        data: &'a [u8],
+        /// Offset of `data[0]`.
+        offset: u64,
+    },
+    /// The entity ended.
+    PartEnd(PartEnd),
+    /// A defect; parsing goes on.
+    Diagnostic(Diagnostic),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Header,
+    Leaf,
+    Preamble,
+    Child,
+    Epilogue,
+    Message,
+}
+
+#[derive(Debug)]
+#[allow(clippy::struct_excessive_bools)]
+struct Frame {
+    id: u32,
+    depth: u32,
+    state: State,
+    digest: bool,
+    digest_child: bool,
+    message_start: bool,
+    closed: bool,
+    preamble_end: Option<u64>,
+    epilogue_start: Option<u64>,
+}
+
+#[derive(Debug)]
+struct Bound {
+    boundary: Vec<u8>,
+    frame: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    None,
+    Cr,
+    Lf,
+    CrLf,
+}
+
+impl Pending {
+    fn bytes(self) -> &'static [u8] {
+        match self {
+            Self::None => b"",
+            Self::Cr => b"\r",
+            Self::Lf => b"\n",
+            Self::CrLf => b"\r\n",
+        }
+    }
+}
+
+fn strip_eol(b: &[u8]) -> &[u8] {
+    let b = b.strip_suffix(b"\n").unwrap_or(b);
+    b.strip_suffix(b"\r").unwrap_or(b)
+}
+
+/// The push parser. Feed input with [`Parser::push`], end it with [`Parser::finish`]; events
+/// go to the sink closure as they are found.
+///
+/// ```
+/// use mailwire_mime::push::{Event, Parser};
+///
+/// let mut parser = Parser::new(Default::default());
+/// let mut parts = 0;
+/// let mut sink = |ev: Event<'_>| if let Event::PartStart { .. } = ev { parts += 1 };
+/// parser.push(b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\none\r\n--", &mut sink);
+/// parser.push(b"b\r\n\r\ntwo\r\n--b--\r\n", &mut sink);
+/// parser.finish(&mut sink);
+/// assert_eq!(parts, 3);
+/// ```
+#[derive(Debug)]
+pub struct Parser {
+    limits: MimeLimits,
+    frames: Vec<Frame>,
+    bounds: Vec<Bound>,
+    carry: Vec<u8>,
+    pos: u64,
+    pending: Pending,
+    pending_off: u64,
+    mid_line: bool,
+    field: Vec<u8>,
+    field_off: u64,
+    field_kind: Option<FieldKind>,
+    hdr_bytes: usize,
+    ct_raw: Option<Vec<u8>>,
+    cte_raw: Option<Vec<u8>>,
+    next_id: u32,
+    base_depth: u32,
+    started: bool,
+    finished: bool,
+}
+
+impl Parser {
+    /// A parser for one message.
+    pub fn new(limits: MimeLimits) -> Self {
+        Self::with_depth(limits, 0)
+    }
+
+    /// A parser whose message sits at nesting depth `depth` (for encapsulated messages).
+    pub fn with_depth(limits: MimeLimits, depth: u32) -> Self {
+        Self {
+            limits,
+            frames: Vec::new(),
+            bounds: Vec::new(),
+            carry: Vec::new(),
+            pos: 0,
+            pending: Pending::None,
+            pending_off: 0,
+            mid_line: false,
+            field: Vec::new(),
+            field_off: 0,
+            field_kind: None,
+            hdr_bytes: 0,
+            ct_raw: None,
+            cte_raw: None,
+            next_id: 0,
+            base_depth: depth,
+            started: false,
+            finished: false,
+        }
+    }
+
+    /// Number of octets pushed so far.
+    pub fn position(&self) -> u64 {
+        self.pos + self.carry.len() as u64
+    }
+
+    fn start(&mut self, sink: &mut impl FnMut(Event<'_>)) {
+        if !self.started {
+            self.started = true;
+            self.open_frame(None, 0, false, true, sink);
+        }
+    }
+
+    fn open_frame(
+        &mut self,
+        parent: Option<u32>,
+        offset: u64,
+        digest_child: bool,
+        message_start: bool,
+        sink: &mut impl FnMut(Event<'_>),
+    ) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let depth = self.frames.last().map_or(self.base_depth, |f| f.depth + 1);
+        self.frames.push(Frame {
+            id,
+            depth,
+            state: State::Header,
+            digest: false,
+            digest_child,
+            message_start,
+            closed: false,
+            preamble_end: None,
+            epilogue_start: None,
+        });
+        self.hdr_bytes = 0;
+        self.ct_raw = None;
+        self.cte_raw = None;
+        self.mid_line = false;
+        self.pending = Pending::None;
+        sink(Event::PartStart { part: id, parent, depth, offset });
+    }
+
+    fn diag(&self, kind: DiagnosticKind, offset: u64, sink: &mut impl FnMut(Event<'_>)) {
+        let part = self.frames.last().map_or(0, |f| f.id);
+        sink(Event::Diagnostic(Diagnostic { kind, part, offset }));
+    }
+
+    /// Feeds the next chunk of the message.
+    pub fn push(&mut self, chunk: &[u8], sink: &mut impl FnMut(Event<'_>)) {
+        if self.finished {
+            return;
+        }
+        self.start(sink);
+        let mut chunk = chunk;
+        if !self.carry.is_empty() {
+            let Some(i) = memchr::memchr(b'\n', chunk) else {
+                self.carry.extend_from_slice(chunk);
+                self.check_carry(sink);
+                return;
+            };
+            self.carry.extend_from_slice(chunk.get(..=i).unwrap_or_default());
+            chunk = chunk.get(i + 1..).unwrap_or_default();
+            let c = std::mem::take(&mut self.carry);
+            let used = self.run(&c, false, sink);
+            self.pos += used as u64;
+            if used < c.len() {
+                // cannot happen for a complete line; keep it, in order
+                let mut rest = c.get(used..).unwrap_or_default().to_vec();
+                rest.extend_from_slice(chunk);
+                self.carry = rest;
+                self.check_carry(sink);
+                return;
+            }
+            self.carry = c;
+            self.carry.clear();
+        }
+        let used = self.run(chunk, false, sink);
+        self.pos += used as u64;
+        self.carry.extend_from_slice(chunk.get(used..).unwrap_or_default());
+        self.check_carry(sink);
+    }
+
+    fn carry_limit(&self) -> usize {
+        match self.frames.last().map(|f| f.state) {
+            Some(State::Header) => self.limits.max_header_size.saturating_sub(self.hdr_bytes),
+            _ => self.limits.max_delimiter_line,
+        }
+    }
+
+    fn check_carry(&mut self, sink: &mut impl FnMut(Event<'_>)) {
+        while !self.carry.is_empty() && self.carry.len() > self.carry_limit() {
+            let c = std::mem::take(&mut self.carry);
+            let used = self.run(&c, false, sink);
+            self.pos += used as u64;
+            self.carry = c.get(used..).unwrap_or_default().to_vec();
+            if used == 0 {
+                break;
+            }
+        }
+    }
+
+    /// Ends the input: closes every open entity (reporting unterminated multiparts).
+    pub fn finish(&mut self, sink: &mut impl FnMut(Event<'_>)) {
+        if self.finished {
+            return;
+        }
+        self.start(sink);
+        let c = std::mem::take(&mut self.carry);
+        let used = self.run(&c, true, sink);
+        self.pos += used as u64;
+        self.finished = true;
+        let end = self.pos;
+        if matches!(self.frames.last().map(|f| f.state), Some(State::Header)) {
+            self.flush_field(sink);
+            self.end_headers(end, true, sink);
+        }
+        self.flush_pending(sink);
+        while let Some(f) = self.frames.pop() {
+            let multipart_open = matches!(f.state, State::Preamble | State::Child) && !f.closed;
+            if multipart_open {
+                let kind = if f.preamble_end.is_none() && f.state == State::Preamble {
+                    DiagnosticKind::NoDelimiter
+                } else {
+                    DiagnosticKind::MissingCloseDelimiter
+                };
+                sink(Event::Diagnostic(Diagnostic { kind, part: f.id, offset: end }));
+            }
+            sink(Event::PartEnd(PartEnd {
+                part: f.id,
+                body_end: end,
+                preamble_end: f.preamble_end.or(if multipart_open && f.state == State::Preamble {
+                    Some(end)
+                } else {
+                    None
+                }),
+                epilogue_start: f.epilogue_start,
+            }));
+        }
+        self.bounds.clear();
+    }
+
+    /// Processes `data` (starting at `self.pos`); returns how many octets were consumed.
+    fn run(&mut self, data: &[u8], eof: bool, sink: &mut impl FnMut(Event<'_>)) -> usize {
+        let mut p = 0;
+        while p < data.len() {
+            let Some(state) = self.frames.last().map(|f| f.state) else { return data.len() };
+            let base = self.pos + p as u64;
+            if state == State::Header {
+                let rest = data.get(p..).unwrap_or_default();
+                let line = match memchr::memchr(b'\n', rest) {
+                    Some(i) => rest.get(..=i).unwrap_or_default(),
+                    None if eof => rest,
+                    None => {
+                        if rest.len() > self.limits.max_header_size.saturating_sub(self.hdr_bytes) {
+                            self.header_overflow(base, sink);
+                            continue;
+                        }
+                        return p;
+                    }
+                };
+                if self.header_line(line, base, sink) {
+                    p += line.len();
+                }
+            } else {
+                let (np, to_header) = self.scan_body(data, p, eof, sink);
+                p = np;
+                if !to_header {
+                    return p;
+                }
+            }
+        }
+        p
+    }
+
+    fn header_overflow(&mut self, offset: u64, sink: &mut impl FnMut(Event<'_>)) {
+        self.diag(DiagnosticKind::HeaderTooLarge, offset, sink);
+        self.flush_field(sink);
+        self.end_headers(offset, true, sink);
+    }
+
+    fn flush_field(&mut self, sink: &mut impl FnMut(Event<'_>)) {
+        let Some(kind) = self.field_kind.take() else { return };
+        let part = self.frames.last().map_or(0, |f| f.id);
+        let field = RawField::parse(&self.field, self.field_off, kind);
+        if kind == FieldKind::Field {
+            let name = field.name();
+            if name.eq_ignore_ascii_case(b"content-type") {
+                if self.ct_raw.is_none() {
+                    self.ct_raw = Some(field.value().to_vec());
+                }
+            } else if name.eq_ignore_ascii_case(b"content-transfer-encoding")
+                && self.cte_raw.is_none()
+            {
+                self.cte_raw = Some(field.value().to_vec());
+            }
+        }
+        sink(Event::Field { part, field });
+        self.field.clear();
+    }
+
+    /// Handles one header line (with its line ending, or without at the end of input).
+    /// Returns false when the line was not consumed (it starts the body).
+    fn header_line(&mut self, line: &[u8], off: u64, sink: &mut impl FnMut(Event<'_>)) -> bool {
+        let content = strip_eol(line);
+        if self.hdr_bytes + line.len() > self.limits.max_header_size {
+            self.header_overflow(off, sink);
+            return false;
+        }
+        let message_start = self.frames.last().is_some_and(|f| f.message_start);
+        if let Some(f) = self.frames.last_mut() {
+            f.message_start = false;
+        }
+        if message_start && self.hdr_bytes == 0 && content.starts_with(b"From ") {
+            self.hdr_bytes += line.len();
+            self.field.extend_from_slice(line);
+            self.field_off = off;
+            self.field_kind = Some(FieldKind::MboxFrom);
+            self.flush_field(sink);
+            return true;
+        }
+        if !self.bounds.is_empty()
+            && content.starts_with(b"--")
+            && let Some((k, close)) = self.match_delim(content)
+        {
+            self.flush_field(sink);
+            self.end_headers(off, true, sink);
+            self.on_delimiter(k, close, off, off + line.len() as u64, sink);
+            return true;
+        }
+        if content.is_empty() {
+            self.hdr_bytes += line.len();
+            self.flush_field(sink);
+            self.end_headers(off + line.len() as u64, false, sink);
+            return true;
+        }
+        let first = content.first().copied().unwrap_or(b' ');
+        if first == b' ' || first == b'\t' {
+            self.hdr_bytes += line.len();
+            if self.field_kind.is_none() {
+                self.diag(DiagnosticKind::ContinuationWithoutField, off, sink);
+                self.field_off = off;
+                self.field_kind = Some(FieldKind::Orphan);
+            }
+            self.field.extend_from_slice(line);
+            return true;
+        }
+        if let Some(colon) = memchr::memchr(b':', content) {
+            let name = content.get(..colon).unwrap_or_default();
+            let trimmed = name.trim_ascii_end();
+            let valid = !trimmed.is_empty() && trimmed.iter().all(|&c| (33..=126).contains(&c));
+            if valid {
+                self.flush_field(sink);
+                if trimmed.len() != name.len() {
+                    self.diag(DiagnosticKind::SpaceBeforeColon, off, sink);
+                }
+                self.hdr_bytes += line.len();
+                self.field_off = off;
+                self.field_kind = Some(FieldKind::Field);
+                self.field.extend_from_slice(line);
+                return true;
+            }
+        }
+        // Not a header line: the body starts here.
+        self.flush_field(sink);
+        self.diag(DiagnosticKind::MissingHeaderBodySeparator, off, sink);
+        self.end_headers(off, false, sink);
+        false
+    }
+
+    fn end_headers(&mut self, body_start: u64, force_leaf: bool, sink: &mut impl FnMut(Event<'_>)) {
+        let Some(top) = self.frames.len().checked_sub(1) else { return };
+        let (digest_child, depth, id) = match self.frames.get(top) {
+            Some(f) => (f.digest_child, f.depth, f.id),
+            None => return,
+        };
+        let mut explicit = false;
+        let mut content_type =
+            if digest_child { ContentType::message_rfc822() } else { ContentType::text_plain() };
+        if let Some(raw) = self.ct_raw.take() {
+            if let Some((ct, hit)) = parse_content_type(&raw, self.limits.max_params) {
+                content_type = ct;
+                explicit = true;
+                if hit {
+                    self.diag(DiagnosticKind::ParamLimit, body_start, sink);
+                }
+            } else {
+                self.diag(DiagnosticKind::InvalidContentType, body_start, sink);
+                content_type = ContentType::text_plain();
+            }
+        }
+        let transfer_encoding =
+            self.cte_raw.take().map(|v| TransferEncoding::parse(&v)).unwrap_or_default();
+        let deep = depth as usize + 1 > self.limits.max_depth;
+        let full = self.next_id as usize >= self.limits.max_parts;
+        let mut kind = PartKind::Leaf;
+        let mut new_state = State::Leaf;
+        if content_type.is_multipart() {
+            match content_type.boundary() {
+                None => self.diag(DiagnosticKind::MissingBoundary, body_start, sink),
+                Some(_) if force_leaf => {}
+                Some(_) if deep => self.diag(DiagnosticKind::DepthLimit, body_start, sink),
+                Some(b) => {
+                    self.bounds.push(Bound { boundary: b.as_bytes().to_vec(), frame: top });
+                    kind = PartKind::Multipart;
+                    new_state = State::Preamble;
+                }
+            }
+        } else if content_type.is_message() {
+            if transfer_encoding.is_encoded() {
+                kind = PartKind::EncodedMessage;
+            } else if force_leaf {
+            } else if deep {
+                self.diag(DiagnosticKind::DepthLimit, body_start, sink);
+            } else if full {
+                self.diag(DiagnosticKind::PartLimit, body_start, sink);
+            } else {
+                kind = PartKind::Message;
+                new_state = State::Message;
+            }
+        }
+        let is_digest = content_type.is("multipart", "digest");
+        if let Some(f) = self.frames.get_mut(top) {
+            f.state = new_state;
+            f.digest = is_digest;
+        }
+        self.mid_line = false;
+        self.pending = Pending::None;
+        let header =
+            PartHeader { content_type, explicit_content_type: explicit, transfer_encoding, kind };
+        sink(Event::HeaderEnd { part: id, header: &header, body_offset: body_start });
+        if kind == PartKind::Message {
+            self.open_frame(Some(id), body_start, false, true, sink);
+        }
+    }
+
+    fn match_delim(&self, content: &[u8]) -> Option<(usize, bool)> {
+        let rest = content.strip_prefix(b"--")?;
+        for (k, b) in self.bounds.iter().enumerate().rev() {
+            if let Some(after) = rest.strip_prefix(b.boundary.as_slice()) {
+                let (close, after) = match after.strip_prefix(b"--") {
+                    Some(a) => (true, a),
+                    None => (false, after),
+                };
+                if after.iter().all(|&c| c == b' ' || c == b'\t' || c == b'\r') {
+                    return Some((k, close));
+                }
+            }
+        }
+        None
+    }
+
+    fn on_delimiter(
+        &mut self,
+        k: usize,
+        close: bool,
+        line_start: u64,
+        line_end: u64,
+        sink: &mut impl FnMut(Event<'_>),
+    ) {
+        let body_end = if self.pending == Pending::None { line_start } else { self.pending_off };
+        self.pending = Pending::None;
+        self.mid_line = false;
+        let Some(target) = self.bounds.get(k).map(|b| b.frame) else { return };
+        while self.frames.len() > target + 1 {
+            let Some(f) = self.frames.pop() else { break };
+            if matches!(f.state, State::Preamble | State::Child) && !f.closed {
+                sink(Event::Diagnostic(Diagnostic {
+                    kind: DiagnosticKind::MissingCloseDelimiter,
+                    part: f.id,
+                    offset: line_start,
+                }));
+            }
+            let preamble_end =
+                if f.state == State::Preamble { Some(body_end) } else { f.preamble_end };
+            sink(Event::PartEnd(PartEnd {
+                part: f.id,
+                body_end,
+                preamble_end,
+                epilogue_start: f.epilogue_start,
+            }));
+        }
+        self.bounds.truncate(k + 1);
+        let full = self.next_id as usize >= self.limits.max_parts;
+        let Some(f) = self.frames.get_mut(target) else { return };
+        if f.state == State::Preamble {
+            f.preamble_end = Some(body_end);
+        }
+        let id = f.id;
+        let digest = f.digest;
+        if close || full {
+            f.state = State::Epilogue;
+            f.epilogue_start = Some(if close { line_end } else { line_start });
+            f.closed = true;
+            self.bounds.pop();
+            if !close {
+                self.diag(DiagnosticKind::PartLimit, line_start, sink);
+            }
+        } else {
+            f.state = State::Child;
+            self.open_frame(Some(id), line_end, digest, false, sink);
+        }
+    }
+
+    fn flush_pending(&mut self, sink: &mut impl FnMut(Event<'_>)) {
+        if self.pending != Pending::None {
+            let (part, kind) = self.body_target();
+            sink(Event::Body { part, kind, data: self.pending.bytes(), offset: self.pending_off });
+            self.pending = Pending::None;
+        }
+    }
+
+    fn body_target(&self) -> (u32, BodyKind) {
+        match self.frames.last() {
+            Some(f) => (
+                f.id,
+                match f.state {
+                    State::Preamble => BodyKind::Preamble,
+                    State::Epilogue => BodyKind::Epilogue,
+                    _ => BodyKind::Content,
+                },
+            ),
+            None => (0, BodyKind::Content),
+        }
+    }
+
+    /// Emits body octets, holding back a final line break (it may belong to a delimiter).
+    fn out(&mut self, bytes: &[u8], off: u64, sink: &mut impl FnMut(Event<'_>)) {
+        if bytes.is_empty() {
+            return;
+        }
+        let (hold, p) = if bytes.ends_with(b"\r\n") {
+            (2, Pending::CrLf)
+        } else if bytes.ends_with(b"\n") {
+            (1, Pending::Lf)
+        } else if bytes.ends_with(b"\r") {
+            (1, Pending::Cr)
+        } else {
+            (0, Pending::None)
+        };
+        let body = bytes.get(..bytes.len() - hold).unwrap_or_default();
+        if body.is_empty() && self.pending == Pending::Cr && bytes == b"\n" {
+            self.pending = Pending::CrLf;
+            return;
+        }
+        self.flush_pending(sink);
+        if !body.is_empty() {
+            let (part, kind) = self.body_target();
+            sink(Event::Body { part, kind, data: body, offset: off });
+        }
+        self.pending = p;
+        self.pending_off = off + body.len() as u64;
+    }
+
+    /// Scans body text from `p`. Returns the new position and whether the state became Header.
+    fn scan_body(
+        &mut self,
+        data: &[u8],
+        mut p: usize,
+        eof: bool,
+        sink: &mut impl FnMut(Event<'_>),
+    ) -> (usize, bool) {
+        let base = self.pos;
+        let len = data.len();
+        if self.bounds.is_empty() {
+            self.out(data.get(p..).unwrap_or_default(), base + p as u64, sink);
+            return (len, false);
+        }
+        let mut ds = p;
+        loop {
+            let rest = data.get(p..).unwrap_or_default();
+            let cand = if !self.mid_line && rest.first() == Some(&b'-') {
+                Some(p)
+            } else {
+                memchr::memmem::find(rest, b"\n-").map(|i| p + i + 1)
+            };
+            let Some(c) = cand else {
+                if !rest.is_empty() {
+                    self.mid_line = !rest.ends_with(b"\n");
+                }
+                self.out(data.get(ds..).unwrap_or_default(), base + ds as u64, sink);
+                return (len, false);
+            };
+            let tail = data.get(c..).unwrap_or_default();
+            let line = match memchr::memchr(b'\n', tail) {
+                Some(nl) => tail.get(..=nl).unwrap_or_default(),
+                None if eof => tail,
+                None => {
+                    if tail.len() > self.limits.max_delimiter_line {
+                        self.mid_line = true;
+                        self.out(data.get(ds..).unwrap_or_default(), base + ds as u64, sink);
+                        return (len, false);
+                    }
+                    self.mid_line = false;
+                    self.out(data.get(ds..c).unwrap_or_default(), base + ds as u64, sink);
+                    return (c, false);
+                }
+            };
+            let content = strip_eol(line);
+            if content.len() <= self.limits.max_delimiter_line
+                && let Some((k, close)) = self.match_delim(content)
+            {
+                self.out(data.get(ds..c).unwrap_or_default(), base + ds as u64, sink);
+                let ls = base + c as u64;
+                self.on_delimiter(k, close, ls, ls + line.len() as u64, sink);
+                p = c + line.len();
+                ds = p;
+                if matches!(self.frames.last().map(|f| f.state), Some(State::Header)) {
+                    return (p, true);
+                }
+                if self.bounds.is_empty() {
+                    self.out(data.get(p..).unwrap_or_default(), base + p as u64, sink);
+                    return (len, false);
+                }
+                continue;
+            }
+            p = c + line.len();
+            self.mid_line = !line.ends_with(b"\n");
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! Transfer decoders (RFC 2045 section 6): base64 and quoted-printable, both tolerant.
+
+/// Result of a tolerant decode: the octets and whether anything had to be skipped or kept.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Decoded {
+    /// The decoded octets.
+    pub data: Vec<u8>,
+    /// True when invalid input was skipped (base64) or kept as is (quoted-printable).
+    pub had_errors: bool,
+}
+
+const INVALID: u8 = 0xFF;
+
+// The table has 256 entries and is indexed by a `u8`: the index cannot be out of range; the
+// truncating casts keep the low octets of 24-bit groups on purpose.
+#[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
+const fn b64_table() -> [u8; 256] {
+    let mut t = [INVALID; 256];
+    let mut i = 0;
+    while i < 26 {
+        t[b'A' as usize + i] = i as u8;
+        t[b'a' as usize + i] = 26 + i as u8;
+        i += 1;
+    }
+    let mut d = 0;
+    while d < 10 {
+        t[b'0' as usize + d] = 52 + d as u8;
+        d += 1;
+    }
+    t[b'+' as usize] = 62;
+    t[b'/' as usize] = 63;
+    t
+}
+
+static B64: [u8; 256] = b64_table();
+
+// Indexing a 256-entry table by a `u8` cannot go out of range; the truncating casts keep
+// the low octets of 24-bit groups on purpose.
+#[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
+/// Decodes base64, skipping line breaks, white space and garbage octets, stopping at the
+/// first `=` pad and decoding a final group that lacks its padding as if it were padded.
+pub fn base64(input: &[u8]) -> Decoded {
+    let mut out = Vec::with_capacity(input.len() / 4 * 3 + 3);
+    let mut had_errors = false;
+    let mut acc: u32 = 0;
+    let mut n = 0u8;
+    let mut chunks = input.chunks_exact(4);
+    // Fast path: whole groups of four alphabet octets.
+    let mut rest: &[u8] = &[];
+    for (ci, group) in chunks.by_ref().enumerate() {
+        if let [a, b, c, d] = *group {
+            let (va, vb, vc, vd) =
+                (B64[a as usize], B64[b as usize], B64[c as usize], B64[d as usize]);
+            if (va | vb | vc | vd) & 0xC0 == 0 {
+                let v = (u32::from(va) << 18)
+                    | (u32::from(vb) << 12)
+                    | (u32::from(vc) << 6)
+                    | u32::from(vd);
+                out.extend_from_slice(&[(v >> 16) as u8, (v >> 8) as u8, v as u8]);
+                continue;
+            }
+        }
+        rest = input.get(ci * 4..).unwrap_or_default();
+        break;
+    }
+    if rest.is_empty() {
+        rest = chunks.remainder();
+    }
+    for &c in rest {
+        let v = B64[c as usize];
+        if v == INVALID {
+            if c == b'=' {
+                break;
+            }
+            if !matches!(c, b'\r' | b'\n' | b' ' | b'\t') {
+                had_errors = true;
+            }
+            continue;
+        }
+        acc = (acc << 6) | u32::from(v);
+        n += 1;
+        if n == 4 {
+            out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+            acc = 0;
+            n = 0;
+        }
+    }
+    match n {
+        2 => out.push((acc >> 4) as u8),
+        3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
+        1 => had_errors = true,
+        _ => {}
+    }
+    Decoded { data: out, had_errors }
+}
+
+fn hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes quoted-printable body text: soft line breaks removed (also with trailing white
+/// space after the `=`), lowercase hex accepted, invalid escapes kept as they are, trailing
+/// white space before a line break dropped (RFC 2045 6.7 rule 3), line breaks kept.
+#[allow(clippy::many_single_char_names)]
+pub fn quoted_printable(input: &[u8]) -> Decoded {
+    let mut out = Vec::with_capacity(input.len());
+    let mut had_errors = false;
+    let mut i = 0;
+    while i < input.len() {
+        let Some(off) = memchr::memchr3(b'=', b'\n', b' ', input.get(i..).unwrap_or_default())
+            .or_else(|| memchr::memchr(b'\t', input.get(i..).unwrap_or_default()))
+        else {
+            out.extend_from_slice(input.get(i..).unwrap_or_default());
+            break;
+        };
+        let j = i + off;
+        out.extend_from_slice(input.get(i..j).unwrap_or_default());
+        let c = input.get(j).copied().unwrap_or(b'\n');
+        match c {
+            b'=' => {
+                let h = input.get(j + 1).copied().and_then(hex);
+                let l = input.get(j + 2).copied().and_then(hex);
+                if let (Some(h), Some(l)) = (h, l) {
+                    out.push(h << 4 | l);
+                    i = j + 3;
+                    continue;
+                }
+                // soft break: '=' then optional white space then a line end (or the end)
+                let mut k = j + 1;
+                while matches!(input.get(k), Some(b' ' | b'\t')) {
+                    k += 1;
+                }
+                match input.get(k) {
+                    Some(b'\r') if input.get(k + 1) == Some(&b'\n') => i = k + 2,
+                    Some(b'\n') => i = k + 1,
+                    None => i = k,
+                    _ => {
+                        had_errors = true;
+                        out.push(b'=');
+                        i = j + 1;
+                    }
+                }
+            }
+            b'\n' => {
+                // drop trailing white space already written before a line break
+                let cr = out.last() == Some(&b'\r');
+                if cr {
+                    out.pop();
+                }
+                while matches!(out.last(), Some(b' ' | b'\t')) {
+                    out.pop();
+                }
+                if cr {
+                    out.push(b'\r');
+                }
+                out.push(b'\n');
+                i = j + 1;
+            }
+            _ => {
+                // a run of white space: kept unless a line end follows
+                let mut k = j;
+                while matches!(input.get(k), Some(b' ' | b'\t')) {
+                    k += 1;
+                }
+                let at_eol = match input.get(k) {
+                    None | Some(b'\n') => true,
+                    Some(b'\r') => input.get(k + 1) == Some(&b'\n'),
+                    _ => false,
+                };
+                if !at_eol {
+                    out.extend_from_slice(input.get(j..k).unwrap_or_default());
+                }
+                i = k;
+            }
+        }
+    }
+    Decoded { data: out, had_errors }
+}
+
+/// Decodes the RFC 2047 "Q" encoding: like quoted-printable, with `_` for a space.
+pub(crate) fn q_word(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while let Some(&c) = input.get(i) {
+        match c {
+            b'_' => out.push(b' '),
+            b'=' => {
+                if let (Some(h), Some(l)) = (
+                    input.get(i + 1).copied().and_then(hex),
+                    input.get(i + 2).copied().and_then(hex),
+                ) {
+                    out.push(h << 4 | l);
+                    i += 3;
+                    continue;
+                }
+                out.push(b'=');
+            }
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Percent-decoding of RFC 2231 extended values (invalid escapes kept).
+pub(crate) fn percent(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while let Some(&c) = input.get(i) {
+        if c == b'%'
+            && let (Some(h), Some(l)) =
+                (input.get(i + 1).copied().and_then(hex), input.get(i + 2).copied().and_then(hex))
+        {
+            out.push(h << 4 | l);
+            i += 3;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_tolerant() {
+        assert_eq!(base64(b"aGVsbG8=").data, b"hello");
+        assert_eq!(base64(b"aGVsbG8").data, b"hello");
+        assert_eq!(base64(b"aGVs\r\nbG8=\r\n").data, b"hello");
+        let d = base64(b"aG!Vs*bG8=");
+        assert_eq!(d.data, b"hello");
+        assert!(d.had_errors);
+        assert_eq!(base64(b"").data, b"");
+        assert_eq!(base64(b"TWFu").data, b"Man");
+        assert_eq!(base64(b"TWE=").data, b"Ma");
+        assert_eq!(base64(b"TQ==").data, b"M");
+    }
+
+    #[test]
+    fn qp_rfc2045() {
+        assert_eq!(quoted_printable(b"a=3Db=\r\nc").data, b"a=bc");
+        assert_eq!(quoted_printable(b"caf=c3=a9").data, "café".as_bytes());
+        let d = quoted_printable(b"a=zz b");
+        assert_eq!(d.data, b"a=zz b");
+        assert!(d.had_errors);
+        assert_eq!(quoted_printable(b"x  \r\ny\t\nz").data, b"x\r\ny\nz");
+        assert_eq!(quoted_printable(b"soft= \r\nbreak").data, b"softbreak");
+        assert_eq!(quoted_printable(b"end=").data, b"end");
+        assert_eq!(q_word(b"a_b=41"), b"a bA");
+        assert_eq!(percent(b"a%20b%zz"), b"a b%zz");
+    }
+}

@@ -1,0 +1,732 @@
+//! The message tree, built on the push parser: every entity with the byte ranges of its
+//! header and body in the original input.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+
+use crate::diag::{Diagnostic, DiagnosticKind};
+use crate::limits::MimeLimits;
+use crate::params::{ContentDisposition, ContentType, TransferEncoding, parse_disposition_with};
+use crate::push::{Event, FieldKind, Parser, PartHeader, PartKind, RawField};
+use crate::text::{self, RawCharset, TextOptions};
+use crate::transfer;
+
+#[derive(Debug, Clone)]
+struct FieldNode {
+    source: u32,
+    start: usize,
+    end: usize,
+    kind: FieldKind,
+}
+
+#[derive(Debug, Clone)]
+struct PartNode {
+    source: u32,
+    parent: Option<u32>,
+    first_child: Option<u32>,
+    last_child: Option<u32>,
+    next_sibling: Option<u32>,
+    depth: u32,
+    header_start: usize,
+    body_start: usize,
+    body_end: usize,
+    preamble_end: Option<usize>,
+    epilogue_start: Option<usize>,
+    fields: (u32, u32),
+    header: PartHeader,
+}
+
+/// A parsed message: the input, shared (never copied), and the entity tree over it.
+///
+/// ```
+/// use mailwire_mime::Message;
+///
+/// let msg = Message::parse(&b"Subject: hi\r\nContent-Type: multipart/alternative; boundary=x\r\n\r\n\
+/// --x\r\nContent-Type: text/plain\r\n\r\nplain\r\n--x\r\nContent-Type: text/html\r\n\r\n<p>html</p>\r\n--x--\r\n"[..]);
+/// assert_eq!(msg.root().header_text("subject").as_deref(), Some("hi"));
+/// let parts: Vec<_> = msg.root().children().collect();
+/// assert_eq!(parts[1].body_raw(), b"<p>html</p>");
+/// assert_eq!(&msg.to_bytes()[..], &msg.source()[..]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Message {
+    sources: Vec<Bytes>,
+    parts: Vec<PartNode>,
+    fields: Vec<FieldNode>,
+    diagnostics: Vec<Diagnostic>,
+    limits: MimeLimits,
+}
+
+/// A settings bundle for [`Message::parse_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ParseOptions {
+    /// Limits of the parse.
+    pub limits: MimeLimits,
+}
+
+impl Message {
+    /// Parses a message with the default limits. Never fails: defects become diagnostics.
+    pub fn parse(input: impl Into<Bytes>) -> Self {
+        Self::parse_with(input, MimeLimits::DEFAULT)
+    }
+
+    /// Parses a message with the given limits.
+    pub fn parse_with(input: impl Into<Bytes>, limits: MimeLimits) -> Self {
+        let src: Bytes = input.into();
+        let mut msg = Self {
+            sources: Vec::new(),
+            parts: Vec::new(),
+            fields: Vec::new(),
+            diagnostics: Vec::new(),
+            limits,
+        };
+        msg.add_source(src, None, 0, limits);
+        // Encapsulated messages that were transfer-encoded: decode and parse them, in a loop
+        // (no recursion), each counting against the same depth and part limits.
+        let mut i = 0;
+        while let Some(node) = msg.parts.get(i) {
+            if node.header.kind == PartKind::EncodedMessage && node.first_child.is_none() {
+                let depth = node.depth + 1;
+                let used = msg.parts.len();
+                let src_bytes = msg.sources.get(node.source as usize).cloned().unwrap_or_default();
+                let body = src_bytes.get(node.body_start..node.body_end).unwrap_or_default();
+                let decoded = match node.header.transfer_encoding {
+                    TransferEncoding::Base64 => transfer::base64(body).data,
+                    _ => transfer::quoted_printable(body).data,
+                };
+                let src_idx = node.source;
+                let start = node.body_start as u64;
+                let part = u32::try_from(i).unwrap_or(u32::MAX);
+                if depth as usize > limits.max_depth {
+                    msg.diagnostics.push(Diagnostic {
+                        kind: DiagnosticKind::DepthLimit,
+                        part,
+                        offset: start,
+                    });
+                } else if used >= limits.max_parts {
+                    msg.diagnostics.push(Diagnostic {
+                        kind: DiagnosticKind::PartLimit,
+                        part,
+                        offset: start,
+                    });
+                } else {
+                    let _ = src_idx;
+                    msg.diagnostics.push(Diagnostic {
+                        kind: DiagnosticKind::EncodedMessage,
+                        part,
+                        offset: start,
+                    });
+                    let sub = MimeLimits { max_parts: limits.max_parts - used, ..limits };
+                    msg.add_source(Bytes::from(decoded), Some(part), depth, sub);
+                }
+            }
+            i += 1;
+        }
+        msg.check_duplicates();
+        msg
+    }
+
+    fn add_source(&mut self, src: Bytes, attach: Option<u32>, depth: u32, limits: MimeLimits) {
+        let source = u32::try_from(self.sources.len()).unwrap_or(u32::MAX);
+        let base = u32::try_from(self.parts.len()).unwrap_or(u32::MAX);
+        let mut parser = Parser::with_depth(limits, depth);
+        let parts = &mut self.parts;
+        let fields = &mut self.fields;
+        let diags = &mut self.diagnostics;
+        let to_usize = |o: u64| usize::try_from(o).unwrap_or(usize::MAX);
+        let mut sink = |ev: Event<'_>| match ev {
+            Event::PartStart { part, parent, depth, offset } => {
+                let idx = base + part;
+                let parent = parent.map(|p| base + p).or(attach);
+                let off = to_usize(offset);
+                let nf = u32::try_from(fields.len()).unwrap_or(u32::MAX);
+                parts.push(PartNode {
+                    source,
+                    parent,
+                    first_child: None,
+                    last_child: None,
+                    next_sibling: None,
+                    depth,
+                    header_start: off,
+                    body_start: off,
+                    body_end: off,
+                    preamble_end: None,
+                    epilogue_start: None,
+                    fields: (nf, nf),
+                    header: PartHeader {
+                        content_type: ContentType::text_plain(),
+                        explicit_content_type: false,
+                        transfer_encoding: TransferEncoding::SevenBit,
+                        kind: PartKind::Leaf,
+                    },
+                });
+                if let Some(p) = parent {
+                    let prev_last = parts.get(p as usize).and_then(|n| n.last_child);
+                    if let Some(l) = prev_last.and_then(|l| parts.get_mut(l as usize)) {
+                        l.next_sibling = Some(idx);
+                    }
+                    if let Some(pn) = parts.get_mut(p as usize) {
+                        if pn.first_child.is_none() {
+                            pn.first_child = Some(idx);
+                        }
+                        pn.last_child = Some(idx);
+                    }
+                }
+            }
+            Event::Field { part, field } => {
+                let start = to_usize(field.offset);
+                fields.push(FieldNode {
+                    source,
+                    start,
+                    end: start + field.raw.len(),
+                    kind: field.kind,
+                });
+                if let Some(n) = parts.get_mut((base + part) as usize) {
+                    n.fields.1 = u32::try_from(fields.len()).unwrap_or(u32::MAX);
+                }
+            }
+            Event::HeaderEnd { part, header, body_offset } => {
+                if let Some(n) = parts.get_mut((base + part) as usize) {
+                    n.header = header.clone();
+                    n.body_start = to_usize(body_offset);
+                    n.body_end = n.body_start;
+                }
+            }
+            Event::Body { .. } => {}
+            Event::PartEnd(end) => {
+                if let Some(n) = parts.get_mut((base + end.part) as usize) {
+                    n.body_end = to_usize(end.body_end).max(n.body_start);
+                    n.preamble_end = end.preamble_end.map(to_usize);
+                    n.epilogue_start = end.epilogue_start.map(to_usize);
+                }
+            }
+            Event::Diagnostic(mut d) => {
+                d.part += base;
+                diags.push(d);
+            }
+        };
+        parser.push(&src, &mut sink);
+        parser.finish(&mut sink);
+        self.sources.push(src);
+    }
+
+    fn check_duplicates(&mut self) {
+        const SINGLE: [&str; 11] = [
+            "from",
+            "sender",
+            "reply-to",
+            "to",
+            "cc",
+            "bcc",
+            "subject",
+            "date",
+            "message-id",
+            "in-reply-to",
+            "references",
+        ];
+        let mut found = Vec::new();
+        for part in self.parts() {
+            if !part.is_message_header() {
+                continue;
+            }
+            let mut counts = [0usize; 11];
+            for f in part.fields() {
+                if let Some(k) =
+                    SINGLE.iter().position(|s| f.name().eq_ignore_ascii_case(s.as_bytes()))
+                    && let Some(c) = counts.get_mut(k)
+                {
+                    *c += 1;
+                    if *c == 2 {
+                        found.push(Diagnostic {
+                            kind: DiagnosticKind::DuplicateField,
+                            part: part.id(),
+                            offset: f.offset() as u64,
+                        });
+                    }
+                }
+            }
+        }
+        self.diagnostics.extend(found);
+    }
+
+    /// The input the message was parsed from.
+    pub fn source(&self) -> &Bytes {
+        static EMPTY: Bytes = Bytes::new();
+        self.sources.first().unwrap_or(&EMPTY)
+    }
+
+    /// The message itself: the top-level entity.
+    pub fn root(&self) -> Part<'_> {
+        Part { msg: self, idx: 0 }
+    }
+
+    /// Every entity, depth first, parents before children (IMAP order).
+    pub fn parts(&self) -> impl Iterator<Item = Part<'_>> + '_ {
+        PreOrder { msg: self, next: (!self.parts.is_empty()).then_some(0) }
+    }
+
+    /// The entity with this identifier.
+    pub fn part(&self, id: u32) -> Option<Part<'_>> {
+        (usize::try_from(id).ok()? < self.parts.len()).then_some(Part { msg: self, idx: id })
+    }
+
+    /// Number of entities.
+    pub fn part_count(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// Every defect found, in input order per source.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// The limits the message was parsed with.
+    pub fn limits(&self) -> MimeLimits {
+        self.limits
+    }
+
+    /// Serializes the message from its parts: header blocks, bodies and the delimiter lines,
+    /// preambles and epilogues between them. An unmodified message gives its input back
+    /// byte for byte, malformed input included.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let src = self.source();
+        let mut out = Vec::with_capacity(src.len());
+        let mut cursor = 0usize;
+        for p in self.parts.iter().filter(|p| p.source == 0) {
+            let gap = src.get(cursor..p.header_start).unwrap_or_default();
+            out.extend_from_slice(gap);
+            out.extend_from_slice(src.get(p.header_start..p.body_start).unwrap_or_default());
+            cursor = p.body_start;
+            if matches!(p.header.kind, PartKind::Leaf | PartKind::EncodedMessage) {
+                out.extend_from_slice(src.get(p.body_start..p.body_end).unwrap_or_default());
+                cursor = p.body_end;
+            }
+        }
+        out.extend_from_slice(src.get(cursor..).unwrap_or_default());
+        out
+    }
+
+    fn node(&self, idx: u32) -> Option<&PartNode> {
+        self.parts.get(idx as usize)
+    }
+}
+
+struct PreOrder<'m> {
+    msg: &'m Message,
+    next: Option<u32>,
+}
+
+impl<'m> Iterator for PreOrder<'m> {
+    type Item = Part<'m>;
+    fn next(&mut self) -> Option<Part<'m>> {
+        let cur = self.next?;
+        // The arena is filled in pre-order per source; encoded messages' parts come later, so
+        // walk the links rather than the indices.
+        let node = self.msg.node(cur)?;
+        self.next = node.first_child.or_else(|| {
+            let mut n = Some(cur);
+            while let Some(i) = n {
+                let nd = self.msg.node(i)?;
+                if let Some(s) = nd.next_sibling {
+                    return Some(s);
+                }
+                n = nd.parent;
+            }
+            None
+        });
+        Some(Part { msg: self.msg, idx: cur })
+    }
+}
+
+/// One header field of an entity.
+#[derive(Debug, Clone, Copy)]
+pub struct Field<'m> {
+    raw: RawField<'m>,
+}
+
+impl<'m> Field<'m> {
+    /// The field name as written.
+    pub fn name(&self) -> &'m [u8] {
+        self.raw.name()
+    }
+
+    /// The field name, lowercased.
+    pub fn name_lower(&self) -> String {
+        String::from_utf8_lossy(self.raw.name()).to_ascii_lowercase()
+    }
+
+    /// The whole field as it appears in the input (name, value, folds, line ending).
+    pub fn raw(&self) -> &'m [u8] {
+        self.raw.raw
+    }
+
+    /// The raw value after the colon (folds kept, final line ending removed).
+    pub fn raw_value(&self) -> &'m [u8] {
+        self.raw.value()
+    }
+
+    /// The unfolded value, raw octets.
+    pub fn unfolded(&self) -> Vec<u8> {
+        text::unfold(self.raw.value())
+    }
+
+    /// The value as text, trimmed: unfolded, encoded words decoded (lenient), raw octets through the
+    /// fallback chain. Never contains CR or LF.
+    pub fn text(&self) -> String {
+        text::decode_text(self.raw.value(), TextOptions::default())
+            .trim_matches([' ', '\t'])
+            .to_string()
+    }
+
+    /// The value as text with explicit options.
+    pub fn text_with(&self, opts: TextOptions) -> String {
+        text::decode_text(self.raw.value(), opts).trim_matches([' ', '\t']).to_string()
+    }
+
+    /// What kind of header line it is.
+    pub fn kind(&self) -> FieldKind {
+        self.raw.kind
+    }
+
+    /// Offset of the field in its source.
+    pub fn offset(&self) -> usize {
+        usize::try_from(self.raw.offset).unwrap_or(usize::MAX)
+    }
+}
+
+/// A view of one entity of a [`Message`].
+#[derive(Debug, Clone, Copy)]
+pub struct Part<'m> {
+    msg: &'m Message,
+    idx: u32,
+}
+
+impl<'m> Part<'m> {
+    fn node(&self) -> &'m PartNode {
+        // idx is always valid: views are only made from existing indices.
+        static DEFAULT: std::sync::OnceLock<PartNode> = std::sync::OnceLock::new();
+        self.msg.parts.get(self.idx as usize).unwrap_or_else(|| {
+            DEFAULT.get_or_init(|| PartNode {
+                source: 0,
+                parent: None,
+                first_child: None,
+                last_child: None,
+                next_sibling: None,
+                depth: 0,
+                header_start: 0,
+                body_start: 0,
+                body_end: 0,
+                preamble_end: None,
+                epilogue_start: None,
+                fields: (0, 0),
+                header: PartHeader {
+                    content_type: ContentType::text_plain(),
+                    explicit_content_type: false,
+                    transfer_encoding: TransferEncoding::SevenBit,
+                    kind: PartKind::Leaf,
+                },
+            })
+        })
+    }
+
+    fn src(&self) -> &'m [u8] {
+        self.msg.sources.get(self.node().source as usize).map_or(&[], |b| &b[..])
+    }
+
+    /// The entity's identifier (0 for the message; input order).
+    pub fn id(&self) -> u32 {
+        self.idx
+    }
+
+    /// The message this part belongs to.
+    pub fn message(&self) -> &'m Message {
+        self.msg
+    }
+
+    /// Nesting depth (0 for the message).
+    pub fn depth(&self) -> u32 {
+        self.node().depth
+    }
+
+    /// How the body was treated.
+    pub fn kind(&self) -> PartKind {
+        self.node().header.kind
+    }
+
+    /// The Content-Type in force (defaulted when absent or invalid).
+    pub fn content_type(&self) -> &'m ContentType {
+        &self.node().header.content_type
+    }
+
+    /// True when the Content-Type came from a valid field.
+    pub fn has_explicit_content_type(&self) -> bool {
+        self.node().header.explicit_content_type
+    }
+
+    /// The Content-Transfer-Encoding in force.
+    pub fn transfer_encoding(&self) -> &'m TransferEncoding {
+        &self.node().header.transfer_encoding
+    }
+
+    /// True for a multipart that was split into children.
+    pub fn is_multipart(&self) -> bool {
+        self.kind() == PartKind::Multipart
+    }
+
+    /// True when this entity starts a message (the top level, or an encapsulated message):
+    /// its fields are message fields (From, Subject, ...).
+    pub fn is_message_header(&self) -> bool {
+        match self.parent() {
+            None => true,
+            Some(p) => matches!(p.kind(), PartKind::Message | PartKind::EncodedMessage),
+        }
+    }
+
+    /// The enclosing entity.
+    pub fn parent(&self) -> Option<Part<'m>> {
+        self.node().parent.map(|idx| Part { msg: self.msg, idx })
+    }
+
+    /// The child entities (parts of a multipart; the message inside a `message/rfc822`).
+    pub fn children(&self) -> impl Iterator<Item = Part<'m>> + 'm {
+        let msg = self.msg;
+        let mut next = self.node().first_child;
+        std::iter::from_fn(move || {
+            let cur = next?;
+            next = msg.node(cur).and_then(|n| n.next_sibling);
+            Some(Part { msg, idx: cur })
+        })
+    }
+
+    /// For `message/rfc822` and `message/global`: the encapsulated message.
+    pub fn encapsulated(&self) -> Option<Part<'m>> {
+        if matches!(self.kind(), PartKind::Message | PartKind::EncodedMessage) {
+            self.children().next()
+        } else {
+            None
+        }
+    }
+
+    /// The header fields, in order.
+    pub fn fields(&self) -> impl Iterator<Item = Field<'m>> + 'm {
+        let (a, b) = self.node().fields;
+        let msg = self.msg;
+        msg.fields.get(a as usize..b as usize).unwrap_or_default().iter().map(move |f| {
+            let src = msg.sources.get(f.source as usize).map_or(&[][..], |b| &b[..]);
+            Field {
+                raw: RawField::parse(
+                    src.get(f.start..f.end).unwrap_or_default(),
+                    f.start as u64,
+                    f.kind,
+                ),
+            }
+        })
+    }
+
+    /// The first field with this name (case-insensitive). When a field that may appear once
+    /// appears twice, accessors use the first, as IMAP ENVELOPE and most readers do; the
+    /// repetition is reported as [`DiagnosticKind::DuplicateField`].
+    pub fn header(&self, name: &str) -> Option<Field<'m>> {
+        self.fields().find(|f| {
+            f.kind() == FieldKind::Field && f.name().eq_ignore_ascii_case(name.as_bytes())
+        })
+    }
+
+    /// Every field with this name, in order.
+    pub fn headers(&self, name: &str) -> impl Iterator<Item = Field<'m>> + 'm {
+        let name = name.to_ascii_lowercase();
+        self.fields().filter(move |f| {
+            f.kind() == FieldKind::Field && f.name().eq_ignore_ascii_case(name.as_bytes())
+        })
+    }
+
+    /// The decoded text of the first field with this name.
+    pub fn header_text(&self, name: &str) -> Option<String> {
+        self.header(name).map(|f| f.text())
+    }
+
+    /// The header block as in the input, its terminating empty line included
+    /// (IMAP `BODY[n.MIME]` / `BODY[HEADER]`).
+    pub fn header_raw(&self) -> &'m [u8] {
+        let n = self.node();
+        self.src().get(n.header_start..n.body_start).unwrap_or_default()
+    }
+
+    /// The body as in the input, transfer encoding not undone.
+    pub fn body_raw(&self) -> &'m [u8] {
+        let n = self.node();
+        self.src().get(n.body_start..n.body_end).unwrap_or_default()
+    }
+
+    /// Header and body as in the input.
+    pub fn raw(&self) -> &'m [u8] {
+        let n = self.node();
+        self.src().get(n.header_start..n.body_end).unwrap_or_default()
+    }
+
+    /// Offsets of the header block in its source.
+    pub fn header_range(&self) -> core::ops::Range<usize> {
+        let n = self.node();
+        n.header_start..n.body_start
+    }
+
+    /// Offsets of the body in its source.
+    pub fn body_range(&self) -> core::ops::Range<usize> {
+        let n = self.node();
+        n.body_start..n.body_end
+    }
+
+    /// True when the ranges refer to the input itself, false for parts of a transfer-encoded
+    /// encapsulated message (their ranges refer to its decoded octets).
+    pub fn in_original_input(&self) -> bool {
+        self.node().source == 0
+    }
+
+    /// Body size in octets as in the input (IMAP BODYSTRUCTURE size).
+    pub fn body_size(&self) -> usize {
+        self.body_raw().len()
+    }
+
+    /// Body size in lines (IMAP BODYSTRUCTURE lines for text/* and message/rfc822).
+    pub fn body_lines(&self) -> usize {
+        let b = self.body_raw();
+        let nl = memchr::memchr_iter(b'\n', b).count();
+        if b.is_empty() || b.ends_with(b"\n") { nl } else { nl + 1 }
+    }
+
+    /// The multipart preamble.
+    pub fn preamble(&self) -> Option<&'m [u8]> {
+        let n = self.node();
+        let end = n.preamble_end?;
+        self.src().get(n.body_start..end)
+    }
+
+    /// The multipart epilogue (after the close delimiter line).
+    pub fn epilogue(&self) -> Option<&'m [u8]> {
+        let n = self.node();
+        let start = n.epilogue_start?;
+        self.src().get(start..n.body_end.max(start))
+    }
+
+    /// The body with its transfer encoding undone (base64 and quoted-printable; others as
+    /// they are). Borrowed when nothing needed decoding.
+    pub fn decoded_body(&self) -> Cow<'m, [u8]> {
+        let raw = self.body_raw();
+        match self.transfer_encoding() {
+            TransferEncoding::Base64 => Cow::Owned(transfer::base64(raw).data),
+            TransferEncoding::QuotedPrintable => Cow::Owned(transfer::quoted_printable(raw).data),
+            _ => Cow::Borrowed(raw),
+        }
+    }
+
+    /// For `text/*` leaves: the decoded body converted from its charset (`us-ascii` when not
+    /// given, read as UTF-8; unknown charsets read through the fallback chain).
+    pub fn text(&self) -> Option<String> {
+        if self.content_type().media_type != "text" || self.kind() != PartKind::Leaf {
+            return None;
+        }
+        let body = self.decoded_body();
+        let cs = self.content_type().param("charset").unwrap_or("utf-8");
+        Some(match crate::charset::decode(cs, &body) {
+            Some(s) => s.into_owned(),
+            None => crate::charset::decode_fallback(&body, None).into_owned(),
+        })
+    }
+
+    /// The Content-Disposition, when present and valid.
+    pub fn disposition(&self) -> Option<ContentDisposition> {
+        let f = self.header("content-disposition")?;
+        parse_disposition_with(f.raw_value(), self.msg.limits.max_params, RawCharset::Fallback)
+            .map(|(d, _)| d)
+    }
+
+    /// The file name: the disposition's `filename`, else the Content-Type `name`.
+    pub fn filename(&self) -> Option<String> {
+        if let Some(d) = self.disposition()
+            && let Some(f) = d.param("filename")
+        {
+            return Some(f.to_string());
+        }
+        self.content_type().param("name").map(str::to_string)
+    }
+
+    /// True for an attachment: disposition `attachment`, or a leaf with a file name that is
+    /// not disposition `inline`.
+    pub fn is_attachment(&self) -> bool {
+        if self.kind() == PartKind::Multipart {
+            return false;
+        }
+        match self.disposition() {
+            Some(d) if d.kind == "attachment" => true,
+            Some(d) if d.kind == "inline" => false,
+            _ => self.filename().is_some(),
+        }
+    }
+
+    /// The Content-ID without its angle brackets.
+    pub fn content_id(&self) -> Option<String> {
+        let t = self.header_text("content-id")?;
+        let t = t.trim();
+        Some(t.strip_prefix('<').and_then(|s| s.strip_suffix('>')).unwrap_or(t).to_string())
+    }
+
+    /// The Content-Description, decoded.
+    pub fn content_description(&self) -> Option<String> {
+        self.header_text("content-description")
+    }
+
+    /// The section path of this entity in the form of the MIME summary format: IMAP section
+    /// numbers (RFC 9051 6.4.5), with `TEXT` naming a multipart message's body. The message is
+    /// `"1"` (or `"TEXT"` when multipart); an encapsulated message at `P` is `P.1` (or
+    /// `P.TEXT`); children of a multipart at `P.TEXT` are `P.1`, `P.2`, ...
+    pub fn section_path(&self) -> String {
+        let mut chain: Vec<Part<'m>> = vec![*self];
+        let mut cur = *self;
+        while let Some(p) = cur.parent() {
+            chain.push(p);
+            cur = p;
+        }
+        chain.reverse();
+        let mut path = String::new();
+        let mut parent: Option<Part<'m>> = None;
+        for p in chain {
+            let multi = p.content_type().is_multipart();
+            path = match parent {
+                None => {
+                    if multi {
+                        "TEXT".into()
+                    } else {
+                        "1".into()
+                    }
+                }
+                Some(par) if matches!(par.kind(), PartKind::Message | PartKind::EncodedMessage) => {
+                    format!("{path}.{}", if multi { "TEXT" } else { "1" })
+                }
+                Some(par) => {
+                    let n = par.children().position(|c| c.idx == p.idx).unwrap_or(0) + 1;
+                    let prefix = if path == "TEXT" {
+                        ""
+                    } else {
+                        path.strip_suffix(".TEXT").unwrap_or(&path)
+                    };
+                    if prefix.is_empty() { n.to_string() } else { format!("{prefix}.{n}") }
+                }
+            };
+            parent = Some(p);
+        }
+        path
+    }
+
+    /// The IMAP part number used in `BODY[<n>]` (RFC 9051 6.4.5): the section path without
+    /// its `TEXT` (empty for a multipart message itself).
+    pub fn imap_part_number(&self) -> String {
+        let p = self.section_path();
+        if p == "TEXT" {
+            String::new()
+        } else {
+            p.strip_suffix(".TEXT").map(str::to_string).unwrap_or(p)
+        }
+    }
+}

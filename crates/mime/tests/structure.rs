@@ -1,0 +1,335 @@
+//! Structure: multipart per RFC 2046, encapsulated messages, line endings, byte ranges,
+//! byte-exact reserialization, and identical events under any chunking.
+#![allow(clippy::indexing_slicing, clippy::disallowed_methods)]
+
+use mailwire_mime::push::{BodyKind, Event, Parser};
+use mailwire_mime::{DiagnosticKind, Message, MimeLimits};
+use proptest::prelude::*;
+
+/// An owned, comparable record of the events, with body chunks merged per entity and kind
+/// (chunk boundaries are the one thing allowed to differ between chunkings).
+fn events(input: &[u8], cuts: &[usize]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut body: Option<(u32, BodyKind, u64, Vec<u8>)> = None;
+    let mut parser = Parser::new(MimeLimits::DEFAULT);
+    {
+        let mut sink = |ev: Event<'_>| {
+            if let Event::Body { part, kind, data, offset } = ev {
+                if let Some((p, k, o, d)) = &mut body
+                    && *p == part
+                    && *k == kind
+                    && *o + d.len() as u64 == offset
+                {
+                    d.extend_from_slice(data);
+                    return;
+                }
+                if let Some(b) = body.take() {
+                    out.push(format!("{b:?}"));
+                }
+                body = Some((part, kind, offset, data.to_vec()));
+                return;
+            }
+            if let Some(b) = body.take() {
+                out.push(format!("{b:?}"));
+            }
+            out.push(format!("{ev:?}"));
+        };
+        let mut last = 0;
+        for &c in cuts {
+            let c = c.min(input.len()).max(last);
+            parser.push(&input[last..c], &mut sink);
+            last = c;
+        }
+        parser.push(&input[last..], &mut sink);
+        parser.finish(&mut sink);
+    }
+    if let Some(b) = body.take() {
+        out.push(format!("{b:?}"));
+    }
+    out
+}
+
+const RFC2046_EXAMPLE: &[u8] = b"From: Nathaniel Borenstein <nsb@bellcore.com>\r\n\
+To: Ned Freed <ned@innosoft.com>\r\n\
+Date: Sun, 21 Mar 1993 23:56:48 -0800 (PST)\r\n\
+Subject: Sample message\r\n\
+MIME-Version: 1.0\r\n\
+Content-type: multipart/mixed; boundary=\"simple boundary\"\r\n\
+\r\n\
+This is the preamble.  It is to be ignored, though it\r\n\
+is a handy place for composition agents to include an\r\n\
+explanatory note to non-MIME conformant readers.\r\n\
+\r\n\
+--simple boundary\r\n\
+\r\n\
+This is implicitly typed plain US-ASCII text.\r\n\
+It does NOT end with a linebreak.\r\n\
+--simple boundary\r\n\
+Content-type: text/plain; charset=us-ascii\r\n\
+\r\n\
+This is explicitly typed plain US-ASCII text.\r\n\
+It DOES end with a linebreak.\r\n\
+\r\n\
+--simple boundary--\r\n\
+\r\n\
+This is the epilogue.  It is also to be ignored.\r\n";
+
+/// The `CPython` email test corpus (`MIME_CORPUS_DIR`, else asked of python3), if present.
+fn python_corpus_dir() -> Option<std::path::PathBuf> {
+    if let Ok(d) = std::env::var("MIME_CORPUS_DIR") {
+        return Some(d.into());
+    }
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import test, os; print(os.path.dirname(test.__file__))"])
+        .output()
+        .ok()?;
+    let dir = std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+        .join("test_email")
+        .join("data");
+    dir.is_dir().then_some(dir)
+}
+
+fn corpus() -> Vec<Vec<u8>> {
+    let mut v: Vec<Vec<u8>> = vec![
+        RFC2046_EXAMPLE.to_vec(),
+        RFC2046_EXAMPLE.iter().copied().filter(|&c| c != b'\r').collect(),
+        b"Subject: no body".to_vec(),
+        b"".to_vec(),
+        b"\r\n".to_vec(),
+        b"From nobody Mon Jan  1 00:00:00 2001\nSubject: mbox\n\nbody\n".to_vec(),
+        b"Content-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipart/alternative; boundary=ab\n\n--ab\n\nx\n--a\n\ny\n--a--\n".to_vec(),
+        b"Content-Type: multipart/digest; boundary=d\r\n\r\n--d\r\n\r\nSubject: inner\r\n\r\nhi\r\n--d--".to_vec(),
+        b"Content-Type: message/rfc822\r\n\r\nSubject: inner\r\nContent-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\nz\r\n--q--\r\n".to_vec(),
+        b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\nU3ViamVjdDogZW5jCgpoaQo=\r\n--b--\r\n".to_vec(),
+        b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nmixed\nendings\r\n--b \t\r\n\r\nx\n--b--  \n".to_vec(),
+        b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nX: y\r\n--b\r\n--bb\r\n--b--x\r\n--b--".to_vec(),
+        b"Subject: x\r\n bad fold\r\nNot a header line\r\nmore\r\n".to_vec(),
+        b"Content-Type: multipart/mixed\r\n\r\nno boundary\r\n".to_vec(),
+    ];
+    // every file of the CPython corpus, when present
+    if let Some(dir) = python_corpus_dir()
+        && let Ok(rd) = std::fs::read_dir(dir)
+    {
+        for e in rd.flatten() {
+            if let Ok(b) = std::fs::read(e.path()) {
+                v.push(b);
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn rfc2046_example_structure() {
+    let msg = Message::parse(RFC2046_EXAMPLE);
+    let root = msg.root();
+    assert!(root.is_multipart());
+    assert_eq!(root.content_type().boundary(), Some("simple boundary"));
+    let kids: Vec<_> = root.children().collect();
+    assert_eq!(kids.len(), 2);
+    assert_eq!(
+        kids[0].body_raw(),
+        b"This is implicitly typed plain US-ASCII text.\r\nIt does NOT end with a linebreak."
+    );
+    assert_eq!(kids[0].header_raw(), b"\r\n");
+    assert!(!kids[0].has_explicit_content_type());
+    assert_eq!(
+        kids[1].body_raw(),
+        b"This is explicitly typed plain US-ASCII text.\r\nIt DOES end with a linebreak.\r\n"
+    );
+    assert_eq!(kids[1].body_lines(), 2);
+    assert_eq!(kids[1].content_type().param("charset"), Some("us-ascii"));
+    assert_eq!(
+        root.preamble().unwrap(),
+        &b"This is the preamble.  It is to be ignored, though it\r\nis a handy place for composition agents to include an\r\nexplanatory note to non-MIME conformant readers.\r\n"[..]
+    );
+    assert_eq!(
+        root.epilogue().unwrap(),
+        b"\r\nThis is the epilogue.  It is also to be ignored.\r\n"
+    );
+    assert!(msg.diagnostics().is_empty(), "{:?}", msg.diagnostics());
+    assert_eq!(kids[0].section_path(), "1");
+    assert_eq!(root.section_path(), "TEXT");
+}
+
+#[test]
+fn lf_only_structure_matches() {
+    let lf: Vec<u8> = RFC2046_EXAMPLE.iter().copied().filter(|&c| c != b'\r').collect();
+    let msg = Message::parse(lf);
+    let kids: Vec<_> = msg.root().children().collect();
+    assert_eq!(
+        kids[0].body_raw(),
+        b"This is implicitly typed plain US-ASCII text.\nIt does NOT end with a linebreak."
+    );
+    assert_eq!(
+        kids[1].body_raw(),
+        b"This is explicitly typed plain US-ASCII text.\nIt DOES end with a linebreak.\n"
+    );
+}
+
+#[test]
+fn outer_delimiter_closes_inner_and_prefix_boundaries() {
+    let m = b"Content-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipart/alternative; boundary=ab\n\n--ab\n\nx\n--a\n\ny\n--a--\n";
+    let msg = Message::parse(&m[..]);
+    let kids: Vec<_> = msg.root().children().collect();
+    assert_eq!(kids.len(), 2);
+    assert!(kids[0].is_multipart());
+    let inner: Vec<_> = kids[0].children().collect();
+    assert_eq!(inner.len(), 1);
+    assert_eq!(inner[0].body_raw(), b"x");
+    assert_eq!(kids[1].body_raw(), b"y");
+    assert!(msg.diagnostics().iter().any(|d| d.kind == DiagnosticKind::MissingCloseDelimiter));
+    assert_eq!(inner[0].section_path(), "1.1");
+}
+
+#[test]
+fn boundary_prefix_and_trailing_garbage_not_delimiters() {
+    let m = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nX: y\r\n--b\r\n--bb\r\n--b--x\r\n--b--";
+    let msg = Message::parse(&m[..]);
+    let kids: Vec<_> = msg.root().children().collect();
+    assert_eq!(kids.len(), 2);
+    assert_eq!(kids[0].body_raw(), b"");
+    assert_eq!(kids[1].body_raw(), b"--bb\r\n--b--x");
+    assert_eq!(msg.root().epilogue(), Some(&b""[..]));
+}
+
+#[test]
+fn missing_final_boundary() {
+    let m = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nbody\r\n";
+    let msg = Message::parse(&m[..]);
+    let kids: Vec<_> = msg.root().children().collect();
+    assert_eq!(kids[0].body_raw(), b"body\r\n");
+    assert!(msg.diagnostics().iter().any(|d| d.kind == DiagnosticKind::MissingCloseDelimiter));
+}
+
+#[test]
+fn digest_and_encapsulated_messages() {
+    let m = b"Content-Type: multipart/digest; boundary=d\r\n\r\n--d\r\n\r\nSubject: inner\r\n\r\nhi\r\n--d--";
+    let msg = Message::parse(&m[..]);
+    let kid = msg.root().children().next().unwrap();
+    assert!(kid.content_type().is("message", "rfc822"));
+    let inner = kid.encapsulated().unwrap();
+    assert_eq!(inner.header_text("subject").as_deref(), Some("inner"));
+    assert_eq!(inner.body_raw(), b"hi");
+    assert_eq!(inner.section_path(), "1.1");
+
+    let m = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\nU3ViamVjdDogZW5jCgpoaQo=\r\n--b--\r\n";
+    let msg = Message::parse(&m[..]);
+    let kid = msg.root().children().next().unwrap();
+    let inner = kid.encapsulated().unwrap();
+    assert_eq!(inner.header_text("subject").as_deref(), Some("enc"));
+    assert_eq!(inner.body_raw(), b"hi\n");
+    assert!(!inner.in_original_input());
+    assert_eq!(msg.to_bytes(), &m[..]);
+    let paths: Vec<String> = msg.parts().map(|p| p.section_path()).collect();
+    assert_eq!(paths, ["TEXT", "1", "1.1"]);
+
+    let m = b"Content-Type: message/rfc822\r\n\r\nSubject: inner\r\nContent-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\nz\r\n--q--\r\n";
+    let msg = Message::parse(&m[..]);
+    let paths: Vec<String> = msg.parts().map(|p| p.section_path()).collect();
+    assert_eq!(paths, ["1", "1.TEXT", "1.1"]);
+}
+
+#[test]
+fn header_without_blank_line_and_garbage() {
+    let msg = Message::parse(&b"Subject: x\r\n bad fold\r\nNot a header line\r\nmore\r\n"[..]);
+    let root = msg.root();
+    assert_eq!(root.header_text("subject").as_deref(), Some("x bad fold"));
+    assert_eq!(root.body_raw(), b"Not a header line\r\nmore\r\n");
+    assert!(msg.diagnostics().iter().any(|d| d.kind == DiagnosticKind::MissingHeaderBodySeparator));
+    let msg = Message::parse(&b"Subject: only"[..]);
+    assert_eq!(msg.root().header_text("subject").as_deref(), Some("only"));
+}
+
+#[test]
+fn roundtrip_and_ranges_on_corpus() {
+    for m in corpus() {
+        let msg = Message::parse(m.clone());
+        assert_eq!(msg.to_bytes(), m, "{}", String::from_utf8_lossy(&m));
+        let mut last_end = 0;
+        for p in msg.parts().filter(mailwire_mime::Part::in_original_input) {
+            assert!(p.header_range().start >= last_end || p.parent().is_some());
+            assert!(p.header_range().end == p.body_range().start);
+            assert!(p.body_range().end <= m.len());
+            last_end = p.header_range().start;
+        }
+    }
+}
+
+#[test]
+fn byte_by_byte_equals_whole() {
+    for m in corpus() {
+        let whole = events(&m, &[]);
+        let cuts: Vec<usize> = (1..m.len()).collect();
+        assert_eq!(whole, events(&m, &cuts), "{}", String::from_utf8_lossy(&m));
+    }
+}
+
+#[test]
+fn limits_stop_descending() {
+    let mut m = Vec::new();
+    for i in 0..300 {
+        m.extend_from_slice(
+            format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n").as_bytes(),
+        );
+    }
+    m.extend_from_slice(b"\r\nleaf\r\n");
+    let msg = Message::parse(m.clone());
+    assert!(msg.parts().count() <= 102);
+    assert!(msg.diagnostics().iter().any(|d| d.kind == DiagnosticKind::DepthLimit));
+    assert_eq!(msg.to_bytes(), m);
+
+    let mut m = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n".to_vec();
+    for _ in 0..100 {
+        m.extend_from_slice(b"--b\r\n\r\nx\r\n");
+    }
+    let limits = MimeLimits { max_parts: 10, ..MimeLimits::DEFAULT };
+    let msg = Message::parse_with(m.clone(), limits);
+    assert_eq!(msg.part_count(), 10);
+    assert!(msg.diagnostics().iter().any(|d| d.kind == DiagnosticKind::PartLimit));
+    assert_eq!(msg.to_bytes(), m);
+}
+
+fn arb_message() -> impl Strategy<Value = Vec<u8>> {
+    let line = prop_oneof![
+        Just(b"--b".to_vec()),
+        Just(b"--b--".to_vec()),
+        Just(b"--c".to_vec()),
+        Just(b"--c--".to_vec()),
+        Just(b"".to_vec()),
+        Just(b"Content-Type: multipart/mixed; boundary=c".to_vec()),
+        Just(b"Content-Type: message/rfc822".to_vec()),
+        Just(b"X: y".to_vec()),
+        Just(b" fold".to_vec()),
+        Just(b"text -- line".to_vec()),
+        proptest::collection::vec(any::<u8>(), 0..20),
+    ];
+    let eol = prop_oneof![Just(b"\r\n".to_vec()), Just(b"\n".to_vec()), Just(b"\r".to_vec())];
+    proptest::collection::vec((line, eol), 0..40).prop_map(|ls| {
+        let mut m = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n".to_vec();
+        for (l, e) in ls {
+            m.extend_from_slice(&l);
+            m.extend_from_slice(&e);
+        }
+        m
+    })
+}
+
+proptest! {
+    #[test]
+    fn any_chunking_same_events(m in arb_message(), cuts in proptest::collection::vec(0usize..400, 0..12)) {
+        let mut cuts = cuts;
+        cuts.sort_unstable();
+        prop_assert_eq!(events(&m, &[]), events(&m, &cuts));
+        let msg = Message::parse(m.clone());
+        prop_assert_eq!(msg.to_bytes(), m);
+    }
+
+    #[test]
+    fn arbitrary_bytes_roundtrip(m in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let msg = Message::parse(m.clone());
+        prop_assert_eq!(msg.to_bytes(), m.clone());
+        let cuts: Vec<usize> = (0..m.len()).step_by(7).collect();
+        prop_assert_eq!(events(&m, &[]), events(&m, &cuts));
+    }
+}
