@@ -11,11 +11,11 @@ use mailwire_core::{
 use crate::State;
 use crate::codec::{DecodeError, ResponseDecoder, ResponsePart};
 use crate::error::{ConnectionError, ParseError, UsageError};
-use crate::sasl::SaslMechanism;
 use crate::types::{
     ApopDigest, AuthResponse, Capabilities, Capability, Command, CommandKind, MsgNum,
     ResponseShape, ScanListing, Stat, Status, Text, UidlListing, Word,
 };
+use mailwire_sasl::{ClientMechanism, ClientStep};
 
 /// Settings of a [`Client`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +148,17 @@ pub enum ClientEvent {
     ConnectionLost(ConnectionError),
 }
 
+/// An AUTH driven by a mailwire-sasl mechanism.
+struct Sasl {
+    handle: Handle,
+    mechanism: Box<dyn ClientMechanism>,
+    /// An initial response too long for the AUTH line, sent on the first empty challenge.
+    deferred: Option<Secret<Vec<u8>>>,
+}
+
+/// RFC 5034 4: the AUTH command line with its initial response stays within 255 octets.
+const MAX_AUTH_LINE: usize = 255;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Greeting,
@@ -195,7 +206,7 @@ pub struct Client {
     utf8: bool,
     pending: VecDeque<Pending>,
     queued: VecDeque<(Pending, Bytes)>,
-    sasl: Option<(Handle, Box<dyn SaslMechanism>)>,
+    sasl: Option<Sasl>,
     transmit: VecDeque<Bytes>,
     transport: VecDeque<TransportAction>,
     events: VecDeque<ClientEvent>,
@@ -405,17 +416,26 @@ impl Client {
         self.send(&Command::Apop { name, digest })
     }
 
-    /// `AUTH` driven by a SASL mechanism: the machine answers every challenge through it and
-    /// reports only the final [`ClientEvent::Reply`].
+    /// `AUTH` driven by a mailwire-sasl mechanism: the machine answers every challenge
+    /// through it, checks the server's proof on success (SCRAM), and reports only the final
+    /// [`ClientEvent::Reply`]. An initial response that would make the line longer than 255
+    /// octets (RFC 5034 4) is sent as the answer to the first empty challenge instead.
     pub fn authenticate(
         &mut self,
-        mut mechanism: Box<dyn SaslMechanism>,
+        mut mechanism: Box<dyn ClientMechanism>,
     ) -> Result<Handle, UsageError> {
-        let cmd = Command::Auth { mechanism: mechanism.name(), initial_response: None };
-        self.check(&cmd)?;
-        let initial_response = mechanism.initial_response();
-        let handle = self.send(&Command::Auth { mechanism: mechanism.name(), initial_response })?;
-        self.sasl = Some((handle, mechanism));
+        let name = Word::from_static(mechanism.mechanism().name());
+        self.check(&Command::Auth { mechanism: name.clone(), initial_response: None })?;
+        let ir = mechanism.initial_response();
+        let mut cmd = Command::Auth { mechanism: name.clone(), initial_response: ir };
+        let mut deferred = None;
+        if cmd.to_bytes().len() > MAX_AUTH_LINE
+            && let Command::Auth { initial_response, .. } = &mut cmd
+        {
+            deferred = initial_response.take();
+        }
+        let handle = self.send(&cmd)?;
+        self.sasl = Some(Sasl { handle, mechanism, deferred });
         Ok(handle)
     }
 
@@ -515,7 +535,7 @@ impl Client {
 
     fn finish_front(&mut self) {
         if let Some(p) = self.pending.pop_front()
-            && self.sasl.as_ref().is_some_and(|(h, _)| *h == p.handle)
+            && self.sasl.as_ref().is_some_and(|s| s.handle == p.handle)
         {
             self.sasl = None;
         }
@@ -572,11 +592,17 @@ impl Client {
         match part {
             ResponsePart::Status(status) => self.on_status(front, status),
             ResponsePart::Continuation(c) => {
-                if let Some((h, mech)) = self.sasl.as_mut().filter(|(h, _)| *h == handle) {
-                    let _ = h;
-                    let response = match mech.step(&c.0) {
-                        Ok(r) => AuthResponse::Data(r),
-                        Err(_) => AuthResponse::Cancel,
+                if let Some(sasl) = self.sasl.as_mut().filter(|s| s.handle == handle) {
+                    let response = if let Some(ir) = sasl.deferred.take() {
+                        AuthResponse::Data(ir)
+                    } else {
+                        match sasl.mechanism.step(&c.0) {
+                            Ok(ClientStep::Response(r)) => AuthResponse::Data(r),
+                            Ok(ClientStep::ServerError { ack, .. }) => {
+                                AuthResponse::Data(Secret::new(ack))
+                            }
+                            Ok(_) | Err(_) => AuthResponse::Cancel,
+                        }
                     };
                     let mut out = BytesMut::new();
                     response.encode(&mut out);
@@ -663,7 +689,16 @@ impl Client {
             }
         }
         match front.kind {
-            CommandKind::Pass | CommandKind::Apop | CommandKind::Auth if ok => {
+            CommandKind::Auth if ok => {
+                if let Some(sasl) = self.sasl.as_mut().filter(|s| s.handle == handle)
+                    && sasl.mechanism.finish(None).is_err()
+                {
+                    self.lose(ConnectionError::AuthenticationNotVerified);
+                    return;
+                }
+                self.state = State::Transaction;
+            }
+            CommandKind::Pass | CommandKind::Apop if ok => {
                 self.state = State::Transaction;
             }
             CommandKind::Quit => {

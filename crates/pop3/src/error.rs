@@ -85,9 +85,6 @@ pub enum UsageError {
     /// The machine is closed, or waiting for the TLS handshake.
     #[error("the connection is closed or upgrading")]
     Closed,
-    /// A SASL mechanism failed to produce a response.
-    #[error("the SASL mechanism failed")]
-    Sasl,
 }
 
 /// A fatal condition: the machine is closed after reporting it.
@@ -132,6 +129,10 @@ pub enum ConnectionError {
     /// The peer sent more pipelined input than the machine buffers while waiting.
     #[error("too much pipelined input")]
     TooMuchPipelined,
+    /// The server accepted an AUTH without proving that it knows the credentials (a SCRAM
+    /// server signature missing or wrong).
+    #[error("the server's SASL success was not verified")]
+    AuthenticationNotVerified,
     /// The server refused the connection in its greeting.
     #[error("greeting refused")]
     GreetingRefused,

@@ -30,7 +30,6 @@ mod client;
 pub mod codec;
 mod error;
 mod parse;
-pub mod sasl;
 mod server;
 mod types;
 
