@@ -12,8 +12,11 @@
 //! Malformed mail never fails: every defect becomes a [`Diagnostic`] and parsing goes on.
 #![forbid(unsafe_code)]
 
+pub mod address;
 pub mod charset;
+pub mod date;
 mod diag;
+pub mod fields;
 mod limits;
 pub mod params;
 pub mod push;
@@ -21,6 +24,8 @@ pub mod text;
 pub mod transfer;
 mod tree;
 
+pub use address::{Address, Mailbox};
+pub use date::DateTime;
 pub use diag::{Diagnostic, DiagnosticKind};
 pub use limits::MimeLimits;
 pub use params::{ContentDisposition, ContentType, Param, TransferEncoding};

@@ -231,12 +231,24 @@ fn split_params(s: &[u8], limit: usize) -> (Vec<RawParam>, bool) {
             i += 1;
         }
         if s.get(i) != Some(&b'=') {
-            // a bare word: skip to the next ';'
+            // a bare word: kept as a parameter without a value, then skip to the next ';'
+            let bare = s
+                .get(i..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|&&c| c != b';')
+                .all(u8::is_ascii_whitespace);
             while let Some(&c) = s.get(i) {
                 if c == b';' {
                     break;
                 }
                 i += 1;
+            }
+            if bare && !name.is_empty() && out.len() < limit {
+                out.push(RawParam {
+                    name: String::from_utf8_lossy(name).to_ascii_lowercase(),
+                    value: Vec::new(),
+                });
             }
             continue;
         }
@@ -447,6 +459,19 @@ pub(crate) fn parse_content_type_with(
         },
         hit,
     ))
+}
+
+/// The parameters of a Content-Type value whose `type/subtype` is invalid (they still apply
+/// to the `text/plain` assumed in its place).
+pub(crate) fn params_of_invalid(value: &[u8], max_params: usize) -> Vec<Param> {
+    let v = unfold(value);
+    let v = strip_comments(&v);
+    match memchr::memchr(b';', &v) {
+        Some(semi) => {
+            parse_params(v.get(semi..).unwrap_or_default(), max_params, RawCharset::Fallback).0
+        }
+        None => Vec::new(),
+    }
 }
 
 /// Parses a Content-Disposition value. Returns `None` when there is no disposition type.

@@ -568,6 +568,8 @@ impl Parser {
             } else {
                 self.diag(DiagnosticKind::InvalidContentType, body_start, sink);
                 content_type = ContentType::text_plain();
+                content_type.params =
+                    crate::params::params_of_invalid(&raw, self.limits.max_params);
             }
         }
         let transfer_encoding =

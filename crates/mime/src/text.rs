@@ -37,6 +37,9 @@ impl Default for TextOptions {
 impl TextOptions {
     /// Strict RFC 2047: encoded words only as whole white-space-separated words.
     pub const STRICT: Self = Self { lenient: false, raw: RawCharset::Fallback };
+    /// Lenient encoded words, raw octets read as UTF-8 with U+FFFD for ill-formed sequences
+    /// (the normalisation of the MIME summary format).
+    pub const LENIENT_LOSSY: Self = Self { lenient: true, raw: RawCharset::Utf8Lossy };
 }
 
 pub(crate) fn raw_to_string(bytes: &[u8], raw: RawCharset, out: &mut String) {

@@ -5,7 +5,10 @@ use std::borrow::Cow;
 
 use bytes::Bytes;
 
+use crate::address::Address;
+use crate::date::DateTime;
 use crate::diag::{Diagnostic, DiagnosticKind};
+use crate::fields::{ListId, Received, parse_message_ids};
 use crate::limits::MimeLimits;
 use crate::params::{ContentDisposition, ContentType, TransferEncoding, parse_disposition_with};
 use crate::push::{Event, FieldKind, Parser, PartHeader, PartKind, RawField};
@@ -44,7 +47,7 @@ struct PartNode {
 ///
 /// let msg = Message::parse(&b"Subject: hi\r\nContent-Type: multipart/alternative; boundary=x\r\n\r\n\
 /// --x\r\nContent-Type: text/plain\r\n\r\nplain\r\n--x\r\nContent-Type: text/html\r\n\r\n<p>html</p>\r\n--x--\r\n"[..]);
-/// assert_eq!(msg.root().header_text("subject").as_deref(), Some("hi"));
+/// assert_eq!(msg.root().subject().as_deref(), Some("hi"));
 /// let parts: Vec<_> = msg.root().children().collect();
 /// assert_eq!(parts[1].body_raw(), b"<p>html</p>");
 /// assert_eq!(&msg.to_bytes()[..], &msg.source()[..]);
@@ -475,6 +478,14 @@ impl<'m> Part<'m> {
         self.kind() == PartKind::Multipart
     }
 
+    /// True for a multipart with at least one child. A multipart whose body holds no
+    /// delimiter line is kept as a multipart with only a preamble (and reported), but for
+    /// numbering and summaries it is a leaf whose content is that preamble, as in IMAP
+    /// servers and Python's email package.
+    pub fn is_split_multipart(&self) -> bool {
+        self.is_multipart() && self.node().first_child.is_some()
+    }
+
     /// True when this entity starts a message (the top level, or an encapsulated message):
     /// its fields are message fields (From, Subject, ...).
     pub fn is_message_header(&self) -> bool {
@@ -677,6 +688,100 @@ impl<'m> Part<'m> {
         self.header_text("content-description")
     }
 
+    /// The Subject, decoded (first field; see [`Part::header`]).
+    pub fn subject(&self) -> Option<String> {
+        self.header_text("subject")
+    }
+
+    fn addresses(&self, name: &str) -> Option<Vec<Address>> {
+        self.header(name).map(|f| crate::address::parse_address_list(f.raw_value()))
+    }
+
+    /// The From address list.
+    pub fn from(&self) -> Option<Vec<Address>> {
+        self.addresses("from")
+    }
+
+    /// The Sender address.
+    pub fn sender(&self) -> Option<Vec<Address>> {
+        self.addresses("sender")
+    }
+
+    /// The Reply-To address list.
+    pub fn reply_to(&self) -> Option<Vec<Address>> {
+        self.addresses("reply-to")
+    }
+
+    /// The To address list.
+    pub fn to(&self) -> Option<Vec<Address>> {
+        self.addresses("to")
+    }
+
+    /// The Cc address list.
+    pub fn cc(&self) -> Option<Vec<Address>> {
+        self.addresses("cc")
+    }
+
+    /// The Bcc address list.
+    pub fn bcc(&self) -> Option<Vec<Address>> {
+        self.addresses("bcc")
+    }
+
+    /// The Date, when present and valid.
+    pub fn date(&self) -> Option<DateTime> {
+        self.header("date").and_then(|f| crate::date::parse_date(f.raw_value()))
+    }
+
+    /// The Message-ID with its angle brackets.
+    pub fn message_id(&self) -> Option<String> {
+        self.header("message-id").and_then(|f| parse_message_ids(f.raw_value()).into_iter().next())
+    }
+
+    /// The In-Reply-To identifiers.
+    pub fn in_reply_to(&self) -> Vec<String> {
+        self.header("in-reply-to").map(|f| parse_message_ids(f.raw_value())).unwrap_or_default()
+    }
+
+    /// The References identifiers.
+    pub fn references(&self) -> Vec<String> {
+        self.header("references").map(|f| parse_message_ids(f.raw_value())).unwrap_or_default()
+    }
+
+    /// Every Received field, parsed, top (most recent) first.
+    pub fn received(&self) -> Vec<Received> {
+        self.headers("received").map(|f| crate::fields::parse_received(f.raw_value())).collect()
+    }
+
+    /// The MIME-Version as (major, minor).
+    pub fn mime_version(&self) -> Option<(u32, u32)> {
+        self.header("mime-version").and_then(|f| crate::fields::parse_mime_version(f.raw_value()))
+    }
+
+    /// The List-Id (RFC 2919).
+    pub fn list_id(&self) -> Option<ListId> {
+        self.header("list-id").and_then(|f| crate::fields::parse_list_id(f.raw_value()))
+    }
+
+    /// The URLs of a List-* field (RFC 2369), e.g. `list_urls("list-unsubscribe")`.
+    pub fn list_urls(&self, name: &str) -> Vec<String> {
+        self.header(name).map(|f| crate::fields::parse_list_urls(f.raw_value())).unwrap_or_default()
+    }
+
+    /// Every attachment below (and including) this entity, depth first.
+    pub fn attachments(&self) -> Vec<Part<'m>> {
+        let mut out = Vec::new();
+        let mut stack = vec![*self];
+        while let Some(p) = stack.pop() {
+            if p.is_attachment() {
+                out.push(p);
+            } else {
+                let kids: Vec<Part<'m>> = p.children().collect();
+                stack.extend(kids.into_iter().rev());
+            }
+        }
+        out
+    }
+
     /// The section path of this entity in the form of the MIME summary format: IMAP section
     /// numbers (RFC 9051 6.4.5), with `TEXT` naming a multipart message's body. The message is
     /// `"1"` (or `"TEXT"` when multipart); an encapsulated message at `P` is `P.1` (or
@@ -692,7 +797,7 @@ impl<'m> Part<'m> {
         let mut path = String::new();
         let mut parent: Option<Part<'m>> = None;
         for p in chain {
-            let multi = p.content_type().is_multipart();
+            let multi = p.is_split_multipart();
             path = match parent {
                 None => {
                     if multi {
