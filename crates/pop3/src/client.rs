@@ -28,6 +28,8 @@ pub struct ClientConfig {
     pub allow_plaintext_credentials: bool,
     /// How long to wait for a response; `None`: no limit. Default 10 minutes.
     pub response_timeout: Option<Duration>,
+    /// Send `CAPA` again as soon as TLS is up after STLS (RFC 2595 4). Default `true`.
+    pub recapa_after_tls: bool,
 }
 
 impl Default for ClientConfig {
@@ -36,6 +38,7 @@ impl Default for ClientConfig {
             limits: Limits::default(),
             allow_plaintext_credentials: false,
             response_timeout: Some(Duration::from_secs(600)),
+            recapa_after_tls: true,
         }
     }
 }
@@ -45,6 +48,13 @@ impl ClientConfig {
     #[must_use]
     pub const fn with_plaintext_credentials(mut self, allow: bool) -> Self {
         self.allow_plaintext_credentials = allow;
+        self
+    }
+
+    /// Sets [`ClientConfig::recapa_after_tls`].
+    #[must_use]
+    pub const fn with_recapa_after_tls(mut self, recapa: bool) -> Self {
+        self.recapa_after_tls = recapa;
         self
     }
 
@@ -129,11 +139,11 @@ pub enum ClientEvent {
         /// The command's handle.
         handle: Handle,
     },
-    /// TLS is up after STLS: everything learned before is forgotten and `CAPA` was sent
-    /// again under the given handle.
+    /// TLS is up after STLS: everything learned before is forgotten and (unless configured
+    /// otherwise) `CAPA` was sent again under the given handle.
     TlsEstablished {
         /// The handle of the new CAPA.
-        capa: Handle,
+        capa: Option<Handle>,
     },
     /// A line inside a listing that does not parse; the session goes on.
     Malformed {
@@ -770,9 +780,8 @@ impl Protocol for Client {
         self.security = Security::Tls;
         self.caps = None;
         self.decoder = ResponseDecoder::new(&self.cfg.limits);
-        if let Ok(capa) = self.send(&Command::Capa) {
-            self.events.push_back(ClientEvent::TlsEstablished { capa });
-        }
+        let capa = if self.cfg.recapa_after_tls { self.send(&Command::Capa).ok() } else { None };
+        self.events.push_back(ClientEvent::TlsEstablished { capa });
     }
 
     fn poll_transmit(&mut self) -> Option<Bytes> {

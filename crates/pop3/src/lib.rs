@@ -30,6 +30,7 @@ mod client;
 pub mod codec;
 mod error;
 mod parse;
+pub mod replay;
 mod server;
 mod types;
 

@@ -314,6 +314,12 @@ impl Server {
         }
     }
 
+    /// Whether a positive multi-line answer to `handle` is open (after [`respond`](Self::respond)
+    /// with `+OK` to LIST, UIDL, RETR, TOP, CAPA or LANG, until [`end_body`](Self::end_body)).
+    pub fn body_pending(&self, handle: Handle) -> bool {
+        self.phase == Phase::Body(handle)
+    }
+
     /// Sends a SASL challenge (`+ base64`) during AUTH.
     pub fn challenge(&mut self, handle: Handle, data: &[u8]) -> Result<(), UsageError> {
         match self.phase {
@@ -417,7 +423,7 @@ impl Server {
         if let Some(m) = self.target
             && self.deleted.contains(&m)
         {
-            self.answer_self(&Status::err("message already deleted"));
+            self.answer_self(&Status::err(&format!("message {m} already deleted")));
             return;
         }
         match &command {
