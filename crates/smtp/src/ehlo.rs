@@ -1,0 +1,304 @@
+//! Typed EHLO (and LHLO) capabilities.
+
+use bytes::Bytes;
+use core::fmt::Write as _;
+
+use crate::params::parse_size;
+use crate::reply::{Reply, ReplyCode};
+use crate::types::{Keyword, Text, is_keyword};
+
+/// `FUTURERELEASE max-interval max-date-time` (RFC 4865).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FutureRelease {
+    /// Longest HOLDFOR interval, in seconds.
+    pub max_interval: u64,
+    /// Latest HOLDUNTIL date-time, as sent.
+    pub max_datetime: Text,
+}
+
+/// `LIMITS` (RFC 9422): the server's announced per-session and per-transaction limits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub struct ServerLimits {
+    /// `MAILMAX`: most transactions per session.
+    pub mail_max: Option<u64>,
+    /// `RCPTMAX`: most recipients per transaction.
+    pub rcpt_max: Option<u64>,
+    /// `RCPTDOMAINMAX`: most recipient domains per transaction.
+    pub rcpt_domain_max: Option<u64>,
+    /// Other `NAME=value` limits, as sent.
+    pub other: Vec<Text>,
+}
+
+/// An EHLO keyword this crate has no type for, with its parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Extension {
+    /// The keyword.
+    pub keyword: Keyword,
+    /// The rest of the line after the keyword (may be empty).
+    pub params: Text,
+}
+
+/// What a server advertised in its EHLO (or LHLO) reply.
+///
+/// Build one with [`Capabilities::from_reply`], or start from `Capabilities::default()` to
+/// describe a server and turn it into a reply with [`Capabilities::to_reply`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// The first line: the server's domain and greeting text.
+    pub greeting: Text,
+    /// `SIZE [n]` (RFC 1870): `Some(0)` when advertised without a fixed limit.
+    pub size: Option<u64>,
+    /// `AUTH mech...` (RFC 4954).
+    pub auth: Vec<Keyword>,
+    /// `PIPELINING` (RFC 2920).
+    pub pipelining: bool,
+    /// `8BITMIME` (RFC 6152).
+    pub eight_bit_mime: bool,
+    /// `BINARYMIME` (RFC 3030).
+    pub binary_mime: bool,
+    /// `CHUNKING` (RFC 3030).
+    pub chunking: bool,
+    /// `SMTPUTF8` (RFC 6531).
+    pub smtputf8: bool,
+    /// `DSN` (RFC 3461).
+    pub dsn: bool,
+    /// `ENHANCEDSTATUSCODES` (RFC 2034).
+    pub enhanced_status_codes: bool,
+    /// `STARTTLS` (RFC 3207).
+    pub starttls: bool,
+    /// `REQUIRETLS` (RFC 8689).
+    pub requiretls: bool,
+    /// `MT-PRIORITY [profile]` (RFC 6710): `Some(profile)`, the profile possibly empty.
+    pub mt_priority: Option<Text>,
+    /// `DELIVERBY [min]` (RFC 2852): `Some(min)`, 0 when no minimum was given.
+    pub deliver_by: Option<u64>,
+    /// `FUTURERELEASE` (RFC 4865).
+    pub future_release: Option<FutureRelease>,
+    /// `LIMITS` (RFC 9422).
+    pub limits: Option<ServerLimits>,
+    /// `RRVS` (RFC 7293).
+    pub rrvs: bool,
+    /// Keywords without a type here, in order.
+    pub other: Vec<Extension>,
+}
+
+fn words(b: &[u8]) -> impl Iterator<Item = &[u8]> {
+    b.split(|&c| c == b' ').filter(|w| !w.is_empty())
+}
+
+impl Capabilities {
+    /// Reads the capabilities from a positive EHLO/LHLO reply. Lines that are not a keyword
+    /// are kept in `other` when they can be; unknown keywords are kept.
+    pub fn from_reply(reply: &Reply) -> Self {
+        let mut caps = Self { greeting: reply.first_line().clone(), ..Self::default() };
+        for line in reply.lines().iter().skip(1) {
+            caps.add_line(line);
+        }
+        caps
+    }
+
+    fn add_line(&mut self, line: &Text) {
+        let b = line.to_bytes();
+        let kw_end = b.iter().position(|&c| c == b' ' || c == b'=').unwrap_or(b.len());
+        let kw = b.slice(..kw_end);
+        let rest = b.slice((kw_end + 1).min(b.len())..);
+        let is = |name: &str| kw.eq_ignore_ascii_case(name.as_bytes());
+        if is("SIZE") {
+            self.size = Some(words(&rest).next().and_then(parse_size).unwrap_or(0));
+        } else if is("AUTH") {
+            // tolerated: the pre-standard `AUTH=PLAIN LOGIN` form, sent next to `AUTH` by old
+            // servers for old clients; both forms add to one list.
+            for w in words(&rest) {
+                if let Ok(k) = Keyword::new(Bytes::copy_from_slice(w))
+                    && !self.auth.contains(&k)
+                {
+                    self.auth.push(k);
+                }
+            }
+        } else if b.get(kw_end) == Some(&b'=') {
+            self.push_other(&b, kw_end);
+        } else if is("PIPELINING") {
+            self.pipelining = true;
+        } else if is("8BITMIME") {
+            self.eight_bit_mime = true;
+        } else if is("BINARYMIME") {
+            self.binary_mime = true;
+        } else if is("CHUNKING") {
+            self.chunking = true;
+        } else if is("SMTPUTF8") {
+            self.smtputf8 = true;
+        } else if is("DSN") {
+            self.dsn = true;
+        } else if is("ENHANCEDSTATUSCODES") {
+            self.enhanced_status_codes = true;
+        } else if is("STARTTLS") {
+            self.starttls = true;
+        } else if is("REQUIRETLS") {
+            self.requiretls = true;
+        } else if is("RRVS") {
+            self.rrvs = true;
+        } else if is("MT-PRIORITY") {
+            self.mt_priority = Some(Text::new_unchecked(rest));
+        } else if is("DELIVERBY") {
+            self.deliver_by = Some(words(&rest).next().and_then(parse_size).unwrap_or(0));
+        } else if is("FUTURERELEASE") {
+            let mut w = words(&rest);
+            match (w.next().and_then(parse_size), w.next(), w.next()) {
+                (Some(max_interval), Some(dt), None) => {
+                    self.future_release = Some(FutureRelease {
+                        max_interval,
+                        max_datetime: Text::new_unchecked(Bytes::copy_from_slice(dt)),
+                    });
+                }
+                _ => self.push_other(&b, kw_end),
+            }
+        } else if is("LIMITS") {
+            let mut l = ServerLimits::default();
+            for w in words(&rest) {
+                let (k, v) = match w.iter().position(|&c| c == b'=') {
+                    Some(eq) => (w.get(..eq).unwrap_or_default(), w.get(eq + 1..)),
+                    None => (w, None),
+                };
+                let n = v.and_then(parse_size);
+                let slot = if k.eq_ignore_ascii_case(b"MAILMAX") {
+                    &mut l.mail_max
+                } else if k.eq_ignore_ascii_case(b"RCPTMAX") {
+                    &mut l.rcpt_max
+                } else if k.eq_ignore_ascii_case(b"RCPTDOMAINMAX") {
+                    &mut l.rcpt_domain_max
+                } else {
+                    l.other.push(Text::new_unchecked(Bytes::copy_from_slice(w)));
+                    continue;
+                };
+                match n {
+                    Some(n) if slot.is_none() => *slot = Some(n),
+                    _ => l.other.push(Text::new_unchecked(Bytes::copy_from_slice(w))),
+                }
+            }
+            self.limits = Some(l);
+        } else {
+            self.push_other(&b, kw_end);
+        }
+    }
+
+    fn push_other(&mut self, b: &Bytes, kw_end: usize) {
+        let kw = b.slice(..kw_end);
+        if is_keyword(&kw) {
+            let params = b.slice((kw_end + 1).min(b.len())..);
+            if let Ok(keyword) = Keyword::new(kw) {
+                let params = if b.get(kw_end) == Some(&b'=') {
+                    // keep `KEY=value` lines whole in the keyword's params with the `=`
+                    let mut v = b"=".to_vec();
+                    v.extend_from_slice(&params);
+                    Text::new_unchecked(Bytes::from(v))
+                } else {
+                    Text::new_unchecked(params)
+                };
+                self.other.push(Extension { keyword, params });
+            }
+        }
+    }
+
+    /// Whether `keyword` was advertised (typed or not), ignoring case.
+    pub fn has(&self, keyword: &str) -> bool {
+        let k = keyword.as_bytes();
+        let is = |name: &[u8]| k.eq_ignore_ascii_case(name);
+        (is(b"SIZE") && self.size.is_some())
+            || (is(b"AUTH") && !self.auth.is_empty())
+            || (is(b"PIPELINING") && self.pipelining)
+            || (is(b"8BITMIME") && self.eight_bit_mime)
+            || (is(b"BINARYMIME") && self.binary_mime)
+            || (is(b"CHUNKING") && self.chunking)
+            || (is(b"SMTPUTF8") && self.smtputf8)
+            || (is(b"DSN") && self.dsn)
+            || (is(b"ENHANCEDSTATUSCODES") && self.enhanced_status_codes)
+            || (is(b"STARTTLS") && self.starttls)
+            || (is(b"REQUIRETLS") && self.requiretls)
+            || (is(b"RRVS") && self.rrvs)
+            || (is(b"MT-PRIORITY") && self.mt_priority.is_some())
+            || (is(b"DELIVERBY") && self.deliver_by.is_some())
+            || (is(b"FUTURERELEASE") && self.future_release.is_some())
+            || (is(b"LIMITS") && self.limits.is_some())
+            || self.other.iter().any(|e| e.keyword.is(keyword))
+    }
+
+    /// Whether the SASL mechanism was advertised.
+    pub fn has_auth(&self, mechanism: &str) -> bool {
+        self.auth.iter().any(|m| m.is(mechanism))
+    }
+
+    /// The EHLO reply (code 250) advertising these capabilities.
+    pub fn to_reply(&self) -> Reply {
+        let mut lines = vec![self.greeting.clone()];
+        let mut push = |s: String| lines.push(Text::new_unchecked(Bytes::from(s)));
+        let flag = |on: bool, name: &str, push: &mut dyn FnMut(String)| {
+            if on {
+                push(name.to_owned());
+            }
+        };
+        flag(self.pipelining, "PIPELINING", &mut push);
+        match self.size {
+            Some(0) => push("SIZE".into()),
+            Some(n) => push(format!("SIZE {n}")),
+            None => {}
+        }
+        flag(self.eight_bit_mime, "8BITMIME", &mut push);
+        flag(self.binary_mime, "BINARYMIME", &mut push);
+        flag(self.chunking, "CHUNKING", &mut push);
+        flag(self.smtputf8, "SMTPUTF8", &mut push);
+        flag(self.dsn, "DSN", &mut push);
+        flag(self.enhanced_status_codes, "ENHANCEDSTATUSCODES", &mut push);
+        flag(self.starttls, "STARTTLS", &mut push);
+        flag(self.requiretls, "REQUIRETLS", &mut push);
+        flag(self.rrvs, "RRVS", &mut push);
+        if !self.auth.is_empty() {
+            let mut s = String::from("AUTH");
+            for m in &self.auth {
+                s.push(' ');
+                s.push_str(&m.to_text());
+            }
+            push(s);
+        }
+        if let Some(p) = &self.mt_priority {
+            push(if p.is_empty() { "MT-PRIORITY".into() } else { format!("MT-PRIORITY {p}") });
+        }
+        match self.deliver_by {
+            Some(0) => push("DELIVERBY".into()),
+            Some(n) => push(format!("DELIVERBY {n}")),
+            None => {}
+        }
+        if let Some(f) = &self.future_release {
+            push(format!("FUTURERELEASE {} {}", f.max_interval, f.max_datetime));
+        }
+        if let Some(l) = &self.limits {
+            let mut s = String::from("LIMITS");
+            for (name, v) in [
+                ("MAILMAX", l.mail_max),
+                ("RCPTMAX", l.rcpt_max),
+                ("RCPTDOMAINMAX", l.rcpt_domain_max),
+            ] {
+                if let Some(v) = v {
+                    let _ = write!(s, " {name}={v}");
+                }
+            }
+            for o in &l.other {
+                s.push(' ');
+                s.push_str(&o.to_text());
+            }
+            push(s);
+        }
+        for e in &self.other {
+            let p = e.params.to_text();
+            if p.is_empty() {
+                push(e.keyword.to_text());
+            } else if p.starts_with('=') {
+                push(format!("{}{p}", e.keyword));
+            } else {
+                push(format!("{} {p}", e.keyword));
+            }
+        }
+        Reply::from_lines(ReplyCode::OK, lines)
+    }
+}

@@ -1,0 +1,612 @@
+//! Validated values: text, domains, mailboxes, paths and xtext.
+//!
+//! Every type here is checked when it is built, so none can hold CR, LF or NUL and encoding a
+//! command or reply can never inject another one.
+
+use bytes::Bytes;
+use core::fmt;
+
+/// A value was rejected at construction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValueError {
+    /// The value contains CR, LF or NUL (it could inject a command or reply).
+    #[error("{what} contains CR, LF or NUL")]
+    LineBreak {
+        /// Which kind of value.
+        what: &'static str,
+    },
+    /// The value is not valid for its kind.
+    #[error("invalid {what}")]
+    Invalid {
+        /// Which kind of value.
+        what: &'static str,
+    },
+}
+
+const fn invalid(what: &'static str) -> ValueError {
+    ValueError::Invalid { what }
+}
+
+/// The first `c` in a short slice (a plain loop beats `memchr`'s setup on command lines).
+#[inline]
+pub(crate) fn find(c: u8, b: &[u8]) -> Option<usize> {
+    b.iter().position(|&x| x == c)
+}
+
+/// The first `c1` or `c2` in a short slice.
+#[inline]
+pub(crate) fn find2(c1: u8, c2: u8, b: &[u8]) -> Option<usize> {
+    b.iter().position(|&x| x == c1 || x == c2)
+}
+
+fn has_line_break(b: &[u8]) -> bool {
+    b.iter().any(|&c| c == b'\r' || c == b'\n' || c == 0)
+}
+
+fn show(b: &[u8], f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(f, "{}", String::from_utf8_lossy(b))
+}
+
+macro_rules! bytes_newtype_common {
+    ($name:ident) => {
+        impl $name {
+            /// The value's wire bytes.
+            pub fn as_bytes(&self) -> &[u8] {
+                &self.0
+            }
+
+            /// The value's wire bytes as a cheap reference-counted slice.
+            pub fn to_bytes(&self) -> Bytes {
+                self.0.clone()
+            }
+
+            /// The value as text (invalid UTF-8 replaced).
+            pub fn to_text(&self) -> String {
+                String::from_utf8_lossy(&self.0).into_owned()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                show(&self.0, f)
+            }
+        }
+
+        impl AsRef<[u8]> for $name {
+            fn as_ref(&self) -> &[u8] {
+                &self.0
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = ValueError;
+            fn try_from(s: &str) -> Result<Self, ValueError> {
+                Self::new(Bytes::copy_from_slice(s.as_bytes()))
+            }
+        }
+    };
+}
+
+/// Free text on a command or reply line: any octets except CR, LF and NUL.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Text(Bytes);
+
+impl Text {
+    /// Validates `bytes` as text.
+    pub fn new(bytes: impl Into<Bytes>) -> Result<Self, ValueError> {
+        let bytes = bytes.into();
+        if has_line_break(&bytes) {
+            return Err(ValueError::LineBreak { what: "text" });
+        }
+        Ok(Self(bytes))
+    }
+
+    /// Empty text.
+    pub const fn empty() -> Self {
+        Self(Bytes::new())
+    }
+
+    /// Whether the text is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn new_unchecked(b: Bytes) -> Self {
+        debug_assert!(!has_line_break(&b));
+        Self(b)
+    }
+}
+bytes_newtype_common!(Text);
+
+/// A protocol keyword (EHLO keyword, parameter name, SASL mechanism, address type): a letter
+/// or digit followed by letters, digits and `-`; case-insensitive.
+#[derive(Debug, Clone, Eq)]
+pub struct Keyword(Bytes);
+
+impl core::hash::Hash for Keyword {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        for c in &self.0 {
+            state.write_u8(c.to_ascii_lowercase());
+        }
+    }
+}
+
+impl PartialEq for Keyword {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(&other.0)
+    }
+}
+
+impl Keyword {
+    /// Validates a keyword.
+    pub fn new(bytes: impl Into<Bytes>) -> Result<Self, ValueError> {
+        let bytes = bytes.into();
+        if is_keyword(&bytes) { Ok(Self(bytes)) } else { Err(invalid("keyword")) }
+    }
+
+    /// Whether the keyword equals `other`, ignoring ASCII case.
+    pub fn is(&self, other: &str) -> bool {
+        self.0.eq_ignore_ascii_case(other.as_bytes())
+    }
+}
+bytes_newtype_common!(Keyword);
+
+pub(crate) fn is_keyword(b: &[u8]) -> bool {
+    // Real servers use `_` in keywords (X_..., XCLIENT variants): tolerated.
+    matches!(b.first(), Some(c) if c.is_ascii_alphanumeric())
+        && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+}
+
+/// A parameter value (`esmtp-value`): printable ASCII except `=` and space, or UTF-8 under
+/// SMTPUTF8; never empty.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ParamValue(Bytes);
+
+impl ParamValue {
+    /// Validates a parameter value.
+    pub fn new(bytes: impl Into<Bytes>) -> Result<Self, ValueError> {
+        let bytes = bytes.into();
+        if is_param_value(&bytes) { Ok(Self(bytes)) } else { Err(invalid("parameter value")) }
+    }
+}
+bytes_newtype_common!(ParamValue);
+
+pub(crate) fn is_param_value(b: &[u8]) -> bool {
+    !b.is_empty() && b.iter().all(|&c| (c > b' ' && c != b'=' && c != 0x7f) || c >= 0x80)
+}
+
+/// A domain name or an address literal (`[192.0.2.1]`, `[IPv6:2001:db8::1]`).
+///
+/// Letters, digits, `-`, `.` and `_` (seen in real host names), and UTF-8 labels under
+/// SMTPUTF8 (RFC 6531). Compared case-insensitively.
+#[derive(Debug, Clone, Eq)]
+pub struct Domain(Bytes);
+
+impl core::hash::Hash for Domain {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        for c in &self.0 {
+            state.write_u8(c.to_ascii_lowercase());
+        }
+    }
+}
+
+impl PartialEq for Domain {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(&other.0)
+    }
+}
+
+impl Domain {
+    /// Validates a domain or address literal.
+    pub fn new(bytes: impl Into<Bytes>) -> Result<Self, ValueError> {
+        let bytes = bytes.into();
+        if is_domain(&bytes) { Ok(Self(bytes)) } else { Err(invalid("domain")) }
+    }
+
+    pub(crate) fn new_unchecked(b: Bytes) -> Self {
+        debug_assert!(is_domain(&b));
+        Self(b)
+    }
+
+    /// Whether this is an address literal (`[...]`).
+    pub fn is_address_literal(&self) -> bool {
+        self.0.first() == Some(&b'[')
+    }
+
+    /// Whether the domain is all ASCII (otherwise SMTPUTF8 is needed).
+    pub fn is_ascii(&self) -> bool {
+        self.0.is_ascii()
+    }
+}
+bytes_newtype_common!(Domain);
+
+/// Octet classes for the hot validity checks (one table lookup per octet).
+const DOMAIN_CHAR: u8 = 1;
+const ATEXT: u8 = 2;
+
+// Evaluated at compile time: an index out of range would fail the build, not panic.
+#[allow(clippy::indexing_slicing)]
+const fn class_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        // i < 256, so the cast is exact
+        #[allow(clippy::cast_possible_truncation)]
+        let c = i as u8;
+        let mut v = 0;
+        if c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_' || c >= 0x80 {
+            v |= DOMAIN_CHAR;
+        }
+        if c.is_ascii_alphanumeric() || c >= 0x80 || c == b'.' {
+            v |= ATEXT;
+        }
+        let specials = b"!#$%&'*+-/=?^_`{|}~";
+        let mut j = 0;
+        while j < specials.len() {
+            if specials[j] == c {
+                v |= ATEXT;
+            }
+            j += 1;
+        }
+        t[i] = v;
+        i += 1;
+    }
+    t
+}
+
+static CLASS: [u8; 256] = class_table();
+
+fn class(c: u8) -> u8 {
+    CLASS.get(usize::from(c)).copied().unwrap_or(0)
+}
+
+pub(crate) fn is_domain(b: &[u8]) -> bool {
+    match b {
+        [] => false,
+        [b'[', inner @ .., b']'] => {
+            !inner.is_empty()
+                && inner.iter().all(|&c| c > b' ' && c < 0x7f && !matches!(c, b'[' | b']' | b'\\'))
+        }
+        _ => {
+            b.iter().all(|&c| class(c) & DOMAIN_CHAR != 0)
+                && (b.is_ascii() || core::str::from_utf8(b).is_ok())
+        }
+    }
+}
+
+/// The local part of a mailbox, in its wire form: a dot-string (`john.doe`) or a quoted
+/// string (`"john doe"`), possibly UTF-8 under SMTPUTF8.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LocalPart(Bytes);
+
+impl LocalPart {
+    /// Validates a local part in wire form.
+    pub fn new(bytes: impl Into<Bytes>) -> Result<Self, ValueError> {
+        let bytes = bytes.into();
+        if is_local_part(&bytes) { Ok(Self(bytes)) } else { Err(invalid("local part")) }
+    }
+
+    /// Builds a local part from its text, quoting it when it is not a dot-string.
+    pub fn from_text(text: &str) -> Result<Self, ValueError> {
+        if has_line_break(text.as_bytes()) {
+            return Err(ValueError::LineBreak { what: "local part" });
+        }
+        if is_dot_string(text.as_bytes()) {
+            return Ok(Self(Bytes::copy_from_slice(text.as_bytes())));
+        }
+        let mut q = Vec::with_capacity(text.len() + 2);
+        q.push(b'"');
+        for &c in text.as_bytes() {
+            if c == b'"' || c == b'\\' {
+                q.push(b'\\');
+            }
+            q.push(c);
+        }
+        q.push(b'"');
+        Self::new(q)
+    }
+
+    /// Whether the local part is a quoted string.
+    pub fn is_quoted(&self) -> bool {
+        self.0.first() == Some(&b'"')
+    }
+
+    /// Whether the local part is all ASCII (otherwise SMTPUTF8 is needed).
+    pub fn is_ascii(&self) -> bool {
+        self.0.is_ascii()
+    }
+}
+bytes_newtype_common!(LocalPart);
+
+fn is_dot_string(b: &[u8]) -> bool {
+    // Tolerated: empty atoms (`a..b`, leading or trailing dot) as sent by some clients.
+    !b.is_empty()
+        && b.iter().all(|&c| class(c) & ATEXT != 0)
+        && (b.is_ascii() || core::str::from_utf8(b).is_ok())
+}
+
+fn is_quoted_string(b: &[u8]) -> bool {
+    let [b'"', inner @ .., b'"'] = b else { return false };
+    let mut esc = false;
+    for &c in inner {
+        if c == b'\r' || c == b'\n' || c == 0 {
+            return false;
+        }
+        if esc {
+            esc = false;
+        } else if c == b'\\' {
+            esc = true;
+        } else if c == b'"' {
+            return false;
+        }
+    }
+    !esc && core::str::from_utf8(inner).is_ok()
+}
+
+pub(crate) fn is_local_part(b: &[u8]) -> bool {
+    is_dot_string(b) || is_quoted_string(b)
+}
+
+/// A mailbox `local-part@domain`, held as one zero-copy slice of its wire form.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Mailbox {
+    raw: Bytes,
+    at: usize,
+}
+
+impl Mailbox {
+    /// A mailbox from its parts.
+    pub fn new(local: &LocalPart, domain: &Domain) -> Self {
+        let mut v = Vec::with_capacity(local.0.len() + 1 + domain.0.len());
+        v.extend_from_slice(&local.0);
+        v.push(b'@');
+        v.extend_from_slice(&domain.0);
+        Self { raw: Bytes::from(v), at: local.0.len() }
+    }
+
+    /// Parses `local@domain` (wire form).
+    pub fn parse(s: &str) -> Result<Self, ValueError> {
+        let raw = Bytes::copy_from_slice(s.as_bytes());
+        parse_mailbox(&raw, 0, raw.len()).ok_or(invalid("mailbox"))
+    }
+
+    /// The local part, in wire form (a dot-string or a quoted string).
+    pub fn local_part(&self) -> LocalPart {
+        LocalPart(self.raw.slice(..self.at))
+    }
+
+    /// The domain or address literal.
+    pub fn domain(&self) -> Domain {
+        Domain(self.raw.slice(self.at + 1..))
+    }
+
+    /// The local part's wire bytes.
+    pub fn local_bytes(&self) -> &[u8] {
+        self.raw.get(..self.at).unwrap_or_default()
+    }
+
+    /// The domain's bytes.
+    pub fn domain_bytes(&self) -> &[u8] {
+        self.raw.get(self.at + 1..).unwrap_or_default()
+    }
+
+    /// The whole `local@domain` wire form.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// Whether the mailbox is all ASCII (otherwise SMTPUTF8 is needed).
+    pub fn is_ascii(&self) -> bool {
+        self.raw.is_ascii()
+    }
+}
+
+impl fmt::Display for Mailbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        show(&self.raw, f)
+    }
+}
+
+/// Parses the mailbox in `buf[start..end]`, keeping a zero-copy slice of `buf`.
+pub(crate) fn parse_mailbox(buf: &Bytes, start: usize, end: usize) -> Option<Mailbox> {
+    let b = buf.get(start..end)?;
+    let at = if b.first() == Some(&b'"') {
+        // the closing quote, then '@'
+        let mut i = 1;
+        let mut esc = false;
+        loop {
+            let c = *b.get(i)?;
+            if esc {
+                esc = false;
+            } else if c == b'\\' {
+                esc = true;
+            } else if c == b'"' {
+                break;
+            }
+            i += 1;
+        }
+        if b.get(i + 1) != Some(&b'@') {
+            return None;
+        }
+        i + 1
+    } else {
+        b.iter().rposition(|&c| c == b'@')?
+    };
+    if !is_local_part(b.get(..at)?) || !is_domain(b.get(at + 1..)?) {
+        return None;
+    }
+    Some(Mailbox { raw: buf.slice(start..end), at })
+}
+
+/// The reverse path of `MAIL FROM`: the null path `<>` or a mailbox.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ReversePath {
+    /// `<>`: bounces and other notifications.
+    Null,
+    /// A sender mailbox.
+    Mailbox(Mailbox),
+}
+
+/// The forward path of `RCPT TO`: the special `<Postmaster>` or a mailbox.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ForwardPath {
+    /// `<Postmaster>` without a domain (RFC 5321 4.5.1), in whatever case it was sent.
+    Postmaster,
+    /// A recipient mailbox.
+    Mailbox(Mailbox),
+}
+
+impl ForwardPath {
+    /// Whether the path is all ASCII.
+    pub fn is_ascii(&self) -> bool {
+        match self {
+            Self::Postmaster => true,
+            Self::Mailbox(m) => m.is_ascii(),
+        }
+    }
+}
+
+impl ReversePath {
+    /// Whether the path is all ASCII.
+    pub fn is_ascii(&self) -> bool {
+        match self {
+            Self::Null => true,
+            Self::Mailbox(m) => m.is_ascii(),
+        }
+    }
+}
+
+impl fmt::Display for ReversePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Null => f.write_str("<>"),
+            Self::Mailbox(m) => write!(f, "<{m}>"),
+        }
+    }
+}
+
+impl fmt::Display for ForwardPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Postmaster => f.write_str("<Postmaster>"),
+            Self::Mailbox(m) => write!(f, "<{m}>"),
+        }
+    }
+}
+
+/// An xtext value (RFC 3461 4): printable ASCII with `+XX` hex escapes, kept in its encoded
+/// form. Used by ENVID, ORCPT and `AUTH=`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct XText(Bytes);
+
+impl XText {
+    /// Validates an encoded xtext.
+    pub fn new(bytes: impl Into<Bytes>) -> Result<Self, ValueError> {
+        let bytes = bytes.into();
+        if is_xtext(&bytes) { Ok(Self(bytes)) } else { Err(invalid("xtext")) }
+    }
+
+    /// Encodes arbitrary octets as xtext.
+    pub fn encode(raw: &[u8]) -> Self {
+        let mut out = Vec::with_capacity(raw.len());
+        for &c in raw {
+            if (b'!'..=b'~').contains(&c) && c != b'+' && c != b'=' {
+                out.push(c);
+            } else {
+                out.push(b'+');
+                out.push(hex_digit(c >> 4));
+                out.push(hex_digit(c & 15));
+            }
+        }
+        Self(Bytes::from(out))
+    }
+
+    /// The decoded octets.
+    pub fn decode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.0.len());
+        let mut it = self.0.iter();
+        while let Some(&c) = it.next() {
+            if c == b'+' {
+                let hi = it.next().and_then(|&h| hex_val(h)).unwrap_or(0);
+                let lo = it.next().and_then(|&h| hex_val(h)).unwrap_or(0);
+                out.push(hi << 4 | lo);
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+bytes_newtype_common!(XText);
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+const fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
+}
+
+pub(crate) fn is_xtext(b: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'+' {
+            // tolerated: lowercase hex digits
+            match (b.get(i + 1).copied().and_then(hex_val), b.get(i + 2).copied().and_then(hex_val))
+            {
+                (Some(_), Some(_)) => i += 3,
+                _ => return false,
+            }
+        } else if (b'!'..=b'~').contains(&c) && c != b'=' {
+            i += 1;
+        } else {
+            return false;
+        }
+    }
+    !b.is_empty()
+}
+
+fn hex_digit(n: u8) -> u8 {
+    HEX.get(usize::from(n & 15)).copied().unwrap_or(b'0')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_line_breaks_anywhere() {
+        assert!(Text::try_from("a\r\nb").is_err());
+        assert!(Domain::try_from("a\r\n.b").is_err());
+        assert!(LocalPart::try_from("\"a\r\nb\"").is_err());
+        assert!(LocalPart::from_text("a\nb").is_err());
+        assert!(Keyword::try_from("A\0").is_err());
+    }
+
+    #[test]
+    fn mailboxes() {
+        let m = Mailbox::parse("\"john @ doe\"@example.com").unwrap();
+        assert!(m.local_part().is_quoted());
+        assert_eq!(m.domain().to_text(), "example.com");
+        let m = Mailbox::parse("user@[IPv6:2001:db8::1]").unwrap();
+        assert!(m.domain().is_address_literal());
+        let m = Mailbox::parse("δοκιμή@παράδειγμα.δοκιμή").unwrap();
+        assert!(!m.is_ascii());
+        assert!(Mailbox::parse("no-at-sign").is_err());
+        assert!(Mailbox::parse("a b@c").is_err());
+        assert_eq!(LocalPart::from_text("a b").unwrap().to_text(), "\"a b\"");
+        assert_eq!(LocalPart::from_text("a\"b").unwrap().to_text(), "\"a\\\"b\"");
+    }
+
+    #[test]
+    fn xtext_round_trip() {
+        let x = XText::encode(b"rfc822;a+b=c@d");
+        assert_eq!(x.to_text(), "rfc822;a+2Bb+3Dc@d");
+        assert_eq!(x.decode(), b"rfc822;a+b=c@d");
+        assert!(XText::try_from("a+zz").is_err());
+    }
+}
