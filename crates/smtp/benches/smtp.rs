@@ -1,4 +1,6 @@
 //! Command and reply parsing, with a row for `smtp-proto` on the same input in each group.
+// Test code: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 #![allow(missing_docs)]
 
 use std::hint::black_box;
