@@ -17,6 +17,8 @@ pub mod charset;
 pub mod date;
 mod diag;
 pub mod fields;
+#[doc(hidden)]
+pub mod fuzzing;
 mod limits;
 pub mod params;
 pub mod push;

@@ -399,6 +399,9 @@ pub(crate) fn parse_params(s: &[u8], limit: usize, raw_cs: RawCharset) -> (Vec<P
         } else {
             decode_phrase(&first.value, raw_cs)
         };
+        // no header injection through a decoded parameter (a file name, say)
+        let value =
+            if value.contains(['\r', '\n']) { value.replace(['\r', '\n'], "") } else { value };
         out.push(Param { name: first.base.clone(), value, language });
         k = end;
     }

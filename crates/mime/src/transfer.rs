@@ -226,6 +226,66 @@ pub(crate) fn percent(input: &[u8]) -> Vec<u8> {
     out
 }
 
+const B64_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn b64_char(v: u32) -> u8 {
+    B64_ALPHABET.get((v & 63) as usize).copied().unwrap_or(b'=')
+}
+
+/// Encodes base64 with CRLF line breaks every 76 characters (RFC 2045 6.8).
+pub fn encode_base64(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() / 3 * 4 + data.len() / 57 * 2 + 6);
+    for (n, chunk) in data.chunks(3).enumerate() {
+        if n > 0 && n % 19 == 0 {
+            out.extend_from_slice(b"\r\n");
+        }
+        let b = [chunk.first().copied(), chunk.get(1).copied(), chunk.get(2).copied()];
+        let v = (u32::from(b[0].unwrap_or(0)) << 16)
+            | (u32::from(b[1].unwrap_or(0)) << 8)
+            | u32::from(b[2].unwrap_or(0));
+        out.push(b64_char(v >> 18));
+        out.push(b64_char(v >> 12));
+        out.push(if b[1].is_some() { b64_char(v >> 6) } else { b'=' });
+        out.push(if b[2].is_some() { b64_char(v) } else { b'=' });
+    }
+    out
+}
+
+/// Encodes quoted-printable (RFC 2045 6.7): CRLF line breaks kept as line breaks, every
+/// other octet outside printable ASCII (and `=`, and white space before a line break)
+/// escaped, soft line breaks keeping lines within 76 characters.
+pub fn encode_quoted_printable(data: &[u8]) -> Vec<u8> {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = Vec::with_capacity(data.len() * 3 / 2);
+    let mut col = 0usize;
+    let mut i = 0;
+    while let Some(&c) = data.get(i) {
+        if c == b'\r' && data.get(i + 1) == Some(&b'\n') {
+            out.extend_from_slice(b"\r\n");
+            col = 0;
+            i += 2;
+            continue;
+        }
+        let at_eol = matches!(data.get(i + 1), None | Some(b'\r'));
+        let literal = (c == b' ' || c == b'\t') && !at_eol || (33..=126).contains(&c) && c != b'=';
+        let width = if literal { 1 } else { 3 };
+        if col + width > 75 {
+            out.extend_from_slice(b"=\r\n");
+            col = 0;
+        }
+        if literal {
+            out.push(c);
+        } else {
+            out.push(b'=');
+            out.push(HEX.get(usize::from(c >> 4)).copied().unwrap_or(b'0'));
+            out.push(HEX.get(usize::from(c & 15)).copied().unwrap_or(b'0'));
+        }
+        col += width;
+        i += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,6 +302,20 @@ mod tests {
         assert_eq!(base64(b"TWFu").data, b"Man");
         assert_eq!(base64(b"TWE=").data, b"Ma");
         assert_eq!(base64(b"TQ==").data, b"M");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn base64_roundtrip(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            proptest::prop_assert_eq!(base64(&encode_base64(&data)).data, data);
+        }
+
+        #[test]
+        fn qp_roundtrip(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let enc = encode_quoted_printable(&data);
+            proptest::prop_assert!(enc.split(|&c| c == b'\n').all(|l| l.len() <= 77));
+            proptest::prop_assert_eq!(quoted_printable(&enc).data, data);
+        }
     }
 
     #[test]
