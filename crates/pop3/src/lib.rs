@@ -29,6 +29,8 @@
 mod client;
 pub mod codec;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod parse;
 pub mod replay;
 mod server;
