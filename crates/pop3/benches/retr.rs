@@ -4,7 +4,14 @@
 //! Rows: the whole client machine (framing, status, dot-unstuffing, body events), and the
 //! core dot-unstuffer alone on the same bytes (the floor the machine adds its overhead to).
 //! No other Rust POP3 library streams RETR bodies, so there is no peer row.
-#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::indexing_slicing, clippy::cast_precision_loss, clippy::cast_possible_truncation, reason = "bench code")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::print_stdout,
+    clippy::indexing_slicing,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    reason = "bench code"
+)]
 
 use std::hint::black_box;
 

@@ -75,7 +75,18 @@ fn show(bytes: &[u8]) -> String {
 
 /// Replays a transcript; see the [module documentation](self).
 pub fn replay(transcript: &Transcript) -> Result<ReplayReport, ReplayFailure> {
+    replay_in_pieces(transcript, usize::MAX)
+}
+
+/// Like [`replay`], but feeds the machines each message cut into pieces of `piece_len` octets
+/// (1: byte by byte), to check that the outcome does not depend on how the transport splits
+/// the bytes.
+pub fn replay_in_pieces(
+    transcript: &Transcript,
+    piece_len: usize,
+) -> Result<ReplayReport, ReplayFailure> {
     let mut r = Replayer::new(transcript.implicit_tls);
+    r.piece = piece_len.max(1);
     for step in &transcript.steps {
         match step {
             Step::Stream(s) if s.side == Side::Client => r.client_stream(s)?,
@@ -109,6 +120,13 @@ struct Replayer {
     client_tls: bool,
     server_tls: bool,
     report: ReplayReport,
+    piece: usize,
+}
+
+fn feed<P: Protocol>(machine: &mut P, bytes: &[u8], piece: usize) {
+    for p in bytes.chunks(piece) {
+        machine.handle_input(p);
+    }
 }
 
 fn fail(line: usize, side: Side, reason: impl Into<String>) -> ReplayFailure {
@@ -136,6 +154,7 @@ impl Replayer {
             client_tls: false,
             server_tls: false,
             report: ReplayReport::default(),
+            piece: usize::MAX,
         }
     }
 
@@ -230,7 +249,7 @@ impl Replayer {
                     ));
                 }
                 if let Some(server) = self.server.as_mut() {
-                    server.handle_input(&raw);
+                    feed(server, &raw, self.piece);
                 }
                 self.drain_server(line, Side::Client)?;
                 match self.server_events.pop_front() {
@@ -263,7 +282,7 @@ impl Replayer {
             let _sent = self.drain_client(line)?;
             // Check 3: the server machine reports it.
             if let Some(server) = self.server.as_mut() {
-                server.handle_input(&raw);
+                feed(server, &raw, self.piece);
             }
             self.drain_server(line, Side::Client)?;
             self.shapes.push_back(cmd.response_shape());
@@ -359,7 +378,7 @@ impl Replayer {
             }
             self.note(line, Side::Server, &raw, &canon);
             // Check 2: the client machine accepts it.
-            self.client.handle_input(&raw);
+            feed(&mut self.client, &raw, self.piece);
             let _ = self.drain_client(line)?;
             // Check 3: the server machine sends it when the application answers so.
             let sent = self.answer(line, status.as_ref(), continuation.as_ref(), &payload)?;

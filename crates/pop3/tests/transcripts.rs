@@ -27,9 +27,17 @@ fn every_transcript_replays() {
     names.sort();
     assert!(names.len() >= 6);
     for name in names {
-        match mailwire_pop3::replay::replay(&transcript(&name)) {
-            Ok(report) => assert!(!report.lines.is_empty(), "{name}"),
+        let t = transcript(&name);
+        let whole = match mailwire_pop3::replay::replay(&t) {
+            Ok(report) => report,
             Err(e) => panic!("{name}: {e}"),
+        };
+        assert!(!whole.lines.is_empty(), "{name}");
+        for piece in [1, 2, 3, 7, 64] {
+            match mailwire_pop3::replay::replay_in_pieces(&t, piece) {
+                Ok(report) => assert_eq!(report, whole, "{name} in pieces of {piece}"),
+                Err(e) => panic!("{name} in pieces of {piece}: {e}"),
+            }
         }
     }
 }
