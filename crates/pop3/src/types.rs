@@ -756,7 +756,7 @@ impl AuthResponse {
         if line == b"*" {
             return Ok(Self::Cancel);
         }
-        B64.decode(line).map(|d| Self::Data(Secret::new(d))).map_err(|_| ParseError::Base64)
+        b64_decode(line).map(|d| Self::Data(Secret::new(d)))
     }
 
     /// Appends the line and its CRLF.
@@ -1020,6 +1020,7 @@ pub(crate) fn stuff_lines(lines: &[u8], out: &mut BytesMut) {
     s.finish(out);
 }
 
+/// Decodes base64 as mailwire-sasl does: padding optional (see docs/quirks/pop3.md).
 pub(crate) fn b64_decode(data: &[u8]) -> Result<Vec<u8>, ParseError> {
-    B64.decode(data).map_err(|_| ParseError::Base64)
+    mailwire_sasl::wire::decode_base64(data).map_err(|_| ParseError::Base64)
 }

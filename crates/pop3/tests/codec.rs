@@ -186,6 +186,9 @@ fn auth_lines() {
     assert_eq!(Continuation::parse(b"+ AQIDBA=="), Ok(Continuation(vec![1, 2, 3, 4])));
     assert_eq!(AuthResponse::parse(b"*"), Ok(AuthResponse::Cancel));
     assert_eq!(AuthResponse::parse(b"AQ=="), Ok(AuthResponse::Data(Secret::new(vec![1]))));
+    // padding is optional on input, as mailwire-sasl accepts it
+    assert_eq!(AuthResponse::parse(b"AQ"), Ok(AuthResponse::Data(Secret::new(vec![1]))));
+    assert_eq!(Continuation::parse(b"+ AQID"), Ok(Continuation(vec![1, 2, 3])));
 }
 
 #[test]
