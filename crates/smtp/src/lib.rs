@@ -12,12 +12,18 @@
 // Capability and parameter sets are flags by nature (one per EHLO keyword).
 #![allow(clippy::struct_excessive_bools)]
 
+pub mod client;
 mod command;
 mod ehlo;
 mod params;
 mod reply;
+pub mod server;
 mod types;
 
+pub use client::{
+    ClientConfig, ClientError, ClientEvent, Envelope, RecipientOutcome, SmtpClient, Timeouts,
+    TransactionReport, UsageError,
+};
 pub use command::{Command, CommandError, Verb};
 pub use ehlo::{Capabilities, Extension, FutureRelease, ServerLimits};
 pub use params::{
@@ -25,6 +31,7 @@ pub use params::{
     Ret, Rrvs,
 };
 pub use reply::{EnhancedCode, Reply, ReplyCode, ReplyError, ReplyParser};
+pub use server::{ServerConfig, ServerError, ServerEvent, ServerUsageError, SmtpServer};
 pub use types::{
     Domain, ForwardPath, Keyword, LocalPart, Mailbox, ParamValue, ReversePath, Text, ValueError,
     XText,

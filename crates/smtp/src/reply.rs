@@ -203,6 +203,19 @@ impl Reply {
         Self { code, lines }
     }
 
+    /// A single-line reply from a constant (the code and text are known to be valid).
+    pub(crate) fn new_static(code: u16, text: &'static str) -> Self {
+        Self {
+            code: ReplyCode(code),
+            lines: vec![Text::new_unchecked(Bytes::from_static(text.as_bytes()))],
+        }
+    }
+
+    /// A single-line reply from built text (no CR, LF or NUL in it by construction).
+    pub(crate) fn new_owned(code: u16, text: String) -> Self {
+        Self { code: ReplyCode(code), lines: vec![Text::new_unchecked(Bytes::from(text))] }
+    }
+
     /// The reply code.
     pub const fn code(&self) -> ReplyCode {
         self.code
