@@ -5,6 +5,8 @@
 //! [`mailwire_core::DotUnstuffer`]; message bodies (RETR, TOP) are never gathered whole but
 //! handed out as chunks of at most [`BODY_CHUNK`] octets.
 
+use std::collections::VecDeque;
+
 use bytes::{Bytes, BytesMut};
 use mailwire_core::{BareLineEndings, DotStatus, DotUnstuffer, Limits, LineEndings, LineFramer};
 
@@ -145,6 +147,8 @@ pub struct ResponseDecoder {
     scratch: BytesMut,
     message_size: u64,
     body_len: u64,
+    /// Body parts decoded straight from the input (see `push`).
+    ready: VecDeque<Result<ResponsePart, DecodeError>>,
 }
 
 impl ResponseDecoder {
@@ -157,6 +161,7 @@ impl ResponseDecoder {
             scratch: BytesMut::new(),
             message_size: limits.message_size,
             body_len: 0,
+            ready: VecDeque::new(),
         }
     }
 
@@ -173,8 +178,36 @@ impl ResponseDecoder {
     }
 
     /// Adds received bytes.
+    ///
+    /// Inside a body with nothing else buffered, the bytes are dot-unstuffed at once into body
+    /// parts (one copy, no framing); only what follows the body's end is buffered.
     pub fn push(&mut self, bytes: &[u8]) {
-        self.framer.push(bytes);
+        if self.phase != Phase::Body
+            || !self.framer.buffered().is_empty()
+            || self.framer.is_discarding()
+        {
+            self.framer.push(bytes);
+            return;
+        }
+        let mut rest = bytes;
+        while !rest.is_empty() && !self.unstuffer.is_done() {
+            let (piece, tail) = rest.split_at(rest.len().min(BODY_CHUNK));
+            rest = tail;
+            let mut out = BytesMut::with_capacity(piece.len());
+            if let Ok(DotStatus::Complete { consumed }) = self.unstuffer.decode(piece, &mut out) {
+                self.framer.push(piece.get(consumed..).unwrap_or_default());
+            }
+            if !out.is_empty() {
+                self.body_len = self.body_len.saturating_add(out.len() as u64);
+                if self.body_len > self.message_size {
+                    self.ready
+                        .push_back(Err(DecodeError::MessageTooLarge { limit: self.message_size }));
+                } else {
+                    self.ready.push_back(Ok(ResponsePart::Body(out.freeze())));
+                }
+            }
+        }
+        self.framer.push(rest);
     }
 
     /// Bytes received but not yet decoded.
@@ -190,6 +223,9 @@ impl ResponseDecoder {
 
     /// The next piece of the response, if enough bytes are buffered.
     pub fn next_part(&mut self) -> Option<Result<ResponsePart, DecodeError>> {
+        if let Some(part) = self.ready.pop_front() {
+            return Some(part);
+        }
         match self.phase {
             Phase::Body => self.body(),
             Phase::Lines => {
