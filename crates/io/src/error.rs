@@ -70,6 +70,18 @@ pub enum Error {
     /// `ConnectionLost` event or an unexpected reply; the text describes it.
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// The server answered a command with a refusal (a convenience client's report).
+    #[error("{command} refused: {reply}")]
+    Rejected {
+        /// The step or command that was refused (`PASS`, `RETR 3`, `greeting`).
+        command: String,
+        /// The server's full reply.
+        reply: String,
+    },
+    /// The machine refused a command from the caller: wrong state, not advertised by the
+    /// server, credentials over plaintext (a convenience client's report).
+    #[error("not allowed now: {0}")]
+    Usage(String),
 }
 
 impl Error {
@@ -121,6 +133,9 @@ pub enum TlsError {
     /// The machine asked for a TLS upgrade on a connection that is already encrypted.
     #[error("the machine asked for TLS on a connection that is already encrypted")]
     AlreadyEncrypted,
+    /// TLS is required but the server does not offer STARTTLS/STLS.
+    #[error("the server does not offer {0}, and TLS is required")]
+    NotOffered(&'static str),
     /// The server name to verify the certificate against is not a valid DNS name or IP address.
     #[error("invalid server name {0:?}")]
     InvalidServerName(String),

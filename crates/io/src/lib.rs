@@ -39,6 +39,10 @@
 pub mod blocking;
 mod error;
 mod options;
+#[cfg(feature = "pop3")]
+pub mod pop3;
+#[cfg(feature = "rustls")]
+mod settings;
 #[cfg(feature = "rustls")]
 mod tls;
 #[cfg(feature = "tokio")]
@@ -46,6 +50,8 @@ pub mod tokio;
 
 pub use error::{Error, TlsError, Wait};
 pub use options::Options;
+#[cfg(feature = "rustls")]
+pub use settings::{ClientSettings, TlsMode};
 #[cfg(feature = "rustls")]
 pub use tls::{Tls, TlsClientConfig, TlsServerConfig};
 
