@@ -461,6 +461,18 @@ proptest! {
     }
 
     #[test]
+    fn sasl_lines_round_trip(data in proptest::collection::vec(any::<u8>(), 0..64), cancel in any::<bool>()) {
+        let r = if cancel { AuthResponse::Cancel } else { AuthResponse::Data(Secret::new(data.clone())) };
+        let mut out = BytesMut::new();
+        r.encode(&mut out);
+        prop_assert_eq!(AuthResponse::parse(&out[..out.len() - 2]), Ok(r));
+        let c = Continuation(data);
+        let mut out = BytesMut::new();
+        c.encode(&mut out);
+        prop_assert_eq!(Continuation::parse(&out[..out.len() - 2]), Ok(c));
+    }
+
+    #[test]
     fn listing_round_trip(m in msg(), size in any::<u64>(), uid in word()) {
         let scan = ScanListing { msg: m, size };
         prop_assert_eq!(ScanListing::parse(&scan.to_line()), Ok(scan));
