@@ -291,8 +291,6 @@ impl Pending {
                 | Self::StartTls { .. }
                 | Self::Auth { .. }
                 | Self::TxData
-                | Self::TxDataEnd { .. }
-                | Self::DataEnd { .. }
         ) || matches!(self, Self::Command { verb, .. } if matches!(verb, Verb::Data | Verb::Quit | Verb::Auth | Verb::Helo | Verb::Ehlo | Verb::Lhlo | Verb::StartTls))
     }
 
@@ -681,6 +679,7 @@ impl SmtpClient {
             }
             Command::Mail { .. } => {
                 self.raw_in_mail = true;
+                self.raw_rcpts = 0;
                 self.pending.push_back(Pending::Command { handle, verb });
             }
             _ => self.pending.push_back(Pending::Command { handle, verb }),

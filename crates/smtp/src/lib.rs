@@ -16,6 +16,7 @@ pub mod client;
 mod command;
 mod ehlo;
 mod params;
+pub mod replay;
 mod reply;
 pub mod server;
 mod types;

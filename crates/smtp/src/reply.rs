@@ -265,7 +265,8 @@ impl Reply {
             if i + 1 < n {
                 out.put_u8(b'-');
                 out.put_slice(line.as_bytes());
-            } else if !line.is_empty() {
+            } else if !line.is_empty() || self.code == ReplyCode::AUTH_CONTINUE {
+                // RFC 4954 4: a challenge is "334" SP [base64], the space even when empty
                 out.put_u8(b' ');
                 out.put_slice(line.as_bytes());
             }
