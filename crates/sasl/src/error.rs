@@ -76,6 +76,10 @@ pub enum CredentialError {
     /// The named field is longer than the mechanism allows.
     #[error("the {0} is too long")]
     TooLong(&'static str),
+    /// The credentials cannot drive the mechanism (a password for XOAUTH2, a `-PLUS`
+    /// mechanism without channel-binding data, ...).
+    #[error("these credentials cannot be used with {0}")]
+    WrongMechanism(crate::Mechanism),
     /// A nonce is not printable ASCII without `,`, or is too short.
     #[error("the nonce must be at least 8 printable ASCII characters other than ','")]
     InvalidNonce,

@@ -23,7 +23,8 @@
 //!   sent as a last challenge where the success reply cannot carry it.
 //! - [`wire`]: the same rules as functions, for protocol crates that frame by hand.
 //! - [`select_mechanism`]: picks the strongest mechanism both sides support, and never one
-//!   that exposes a password or token on an unencrypted connection unless allowed.
+//!   that exposes a password or token on an unencrypted connection unless allowed;
+//!   [`Credentials::client`] then builds the client mechanism.
 //!
 //! Credentials are held in [`Secret`], whose `Debug` prints nothing, and no error carries one.
 //! Servers check credentials through the application's [`CredentialStore`]; a SCRAM server
@@ -79,6 +80,7 @@
 #![forbid(unsafe_code)]
 
 mod client;
+mod credentials;
 mod crypto;
 mod error;
 mod exchange;
@@ -95,6 +97,7 @@ pub use client::{
     AnonymousClient, ClientMechanism, ClientStep, CramMd5Client, ExternalClient, LoginClient,
     OAuthBearerClient, PlainClient, XOAuth2Client,
 };
+pub use credentials::{Credentials, ScramInputs};
 pub use crypto::ScramHash;
 pub use error::{CredentialError, SaslError};
 pub use exchange::{
