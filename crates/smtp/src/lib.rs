@@ -15,6 +15,8 @@
 pub mod client;
 mod command;
 mod ehlo;
+#[doc(hidden)]
+pub mod fuzzing;
 mod params;
 pub mod replay;
 mod reply;

@@ -1,0 +1,62 @@
+//! Runs the fuzz target bodies on stable, over hand-picked seeds and generated inputs.
+// Test code: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use mailwire_smtp::fuzzing;
+use proptest::prelude::*;
+
+const SEEDS: &[&[u8]] = &[
+    b"\x05EHLO c\r\nMAIL FROM:<a@b> SIZE=10\r\nRCPT TO:<c@d>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n",
+    b"\x00EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nBDAT 5 LAST\r\nab\r\nxNOOP\r\n",
+    b"\x07EHLO c\r\nSTARTTLS\r\nEHLO c\r\nAUTH PLAIN\r\n*\r\nAUTH LOGIN\r\ndGVzdA==\r\n",
+    b"\x81LHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nRCPT TO:<e@f>\r\nDATA\r\nx\n.\n\r\n.\r\n",
+    b"\x03EHLO c\r\nMAIL FROM:<a@b>\r\nBDAT 99999999999999999999\r\n",
+    b"\x02250-mx\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 SIZE 100\r\n250 ok\r\n250 ok\r\n354 go\r\n250 queued\r\n",
+    b"\x04250-mx\r\n250 STARTTLS\r\n220 go\r\n250 injected\r\n",
+    b"250-a\r\n251 b\r\n",
+    b"MAIL FROM:<\"a\\\"b\"@[IPv6:::1]> BODY=8BITMIME BY=-5;RT MT-PRIORITY=9",
+    b"RCPT TO:<@a,@b:c@d> NOTIFY=SUCCESS,DELAY ORCPT=utf-8;x+2By RRVS=2014-04-03T23:01:00Z;C",
+];
+
+#[test]
+fn seeds() {
+    for s in SEEDS {
+        fuzzing::command(s);
+        fuzzing::reply(s);
+        fuzzing::command_round_trip(s);
+        fuzzing::server(s);
+        fuzzing::client(s);
+    }
+}
+
+fn wire() -> impl Strategy<Value = Vec<u8>> {
+    let tokens = prop_oneof![
+        Just(b"\r\n".to_vec()),
+        Just(b"\n".to_vec()),
+        Just(b".".to_vec()),
+        Just(b"EHLO c\r\n".to_vec()),
+        Just(b"MAIL FROM:<a@b>\r\n".to_vec()),
+        Just(b"RCPT TO:<c@d>\r\n".to_vec()),
+        Just(b"DATA\r\n".to_vec()),
+        Just(b"BDAT 3\r\n".to_vec()),
+        Just(b"STARTTLS\r\n".to_vec()),
+        Just(b"250-x\r\n".to_vec()),
+        Just(b"250 x\r\n".to_vec()),
+        Just(b"354 go\r\n".to_vec()),
+        Just(b"220 go\r\n".to_vec()),
+        proptest::collection::vec(any::<u8>(), 0..8),
+    ];
+    proptest::collection::vec(tokens, 0..40).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    #[test]
+    fn generated(data in wire()) {
+        fuzzing::command(&data);
+        fuzzing::reply(&data);
+        fuzzing::command_round_trip(&data);
+        fuzzing::server(&data);
+        fuzzing::client(&data);
+    }
+}
