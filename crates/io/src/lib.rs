@@ -43,6 +43,8 @@ mod options;
 pub mod pop3;
 #[cfg(feature = "rustls")]
 mod settings;
+#[cfg(feature = "smtp")]
+pub mod smtp;
 #[cfg(feature = "rustls")]
 mod tls;
 #[cfg(feature = "tokio")]

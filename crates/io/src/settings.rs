@@ -43,6 +43,9 @@ pub struct ClientSettings {
     pub connect_timeout: Option<Duration>,
     /// Send credentials over a connection that is not encrypted. Default `false`.
     pub allow_plaintext_credentials: bool,
+    /// The name an SMTP client gives in EHLO: its fully qualified domain name or an address
+    /// literal such as `[192.0.2.1]`. Default `localhost`.
+    pub hello_name: String,
     /// The driver's settings.
     pub options: Options,
 }
@@ -55,6 +58,7 @@ impl Default for ClientSettings {
             server_name: None,
             connect_timeout: Some(Duration::from_secs(30)),
             allow_plaintext_credentials: false,
+            hello_name: "localhost".to_owned(),
             options: Options::default(),
         }
     }
