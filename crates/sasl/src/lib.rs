@@ -30,8 +30,8 @@
 //! Servers check credentials through the application's [`CredentialStore`]; a SCRAM server
 //! needs only the stored keys ([`ScramCredentials`]), never the password.
 //!
-//! User names and passwords are used as their UTF-8 bytes: `SASLprep` (RFC 4013) is not
-//! applied, which makes no difference for ASCII credentials.
+//! SCRAM prepares user names and passwords with `SASLprep` (RFC 4013); the other mechanisms
+//! send them as given, in UTF-8.
 //!
 //! ```
 //! use mailwire_core::Secret;

@@ -2,6 +2,7 @@
 //! binding, client and server side.
 
 use core::fmt;
+use std::borrow::Cow;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -133,7 +134,12 @@ pub struct ScramCredentials {
 
 impl ScramCredentials {
     /// Derives the stored keys from a password (for enrolment: store the result, not the
-    /// password). The password is used as its UTF-8 bytes (no `SASLprep`, see the crate docs).
+    /// password), after `SASLprep` as the SCRAM client applies it.
+    pub fn from_password(hash: ScramHash, password: &str, salt: &[u8], iterations: u32) -> Self {
+        Self::derive(hash, normalize(password).as_bytes(), salt, iterations)
+    }
+
+    /// Derives the stored keys from password bytes used as they are (no `SASLprep`).
     pub fn derive(hash: ScramHash, password: &[u8], salt: &[u8], iterations: u32) -> Self {
         let keys = Keys::derive(hash, password, salt, iterations.max(1));
         Self {
@@ -160,6 +166,17 @@ impl Keys {
         let server_key = hash.hmac(&salted, &[b"Server Key"]);
         Self { client_key, stored_key, server_key }
     }
+}
+
+/// `Normalize(str)` of RFC 5802 section 2.2: `SASLprep` (RFC 4013). A string that `SASLprep`
+/// refuses (control characters, unassigned code points) is used unchanged, so that a password
+/// set without preparation still works (docs/quirks/sasl.md).
+fn normalize(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() && s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        // Printable ASCII is unchanged by SASLprep.
+        return Cow::Borrowed(s);
+    }
+    stringprep::saslprep(s).unwrap_or(Cow::Borrowed(s))
 }
 
 fn xor(a: &[u8], b: &[u8]) -> Vec<u8> {
@@ -246,8 +263,8 @@ impl ScramClient {
     /// A SCRAM client for `user` (acting as `authzid` if not empty). The mechanism is the
     /// `-PLUS` variant when `binding` is [`ChannelBinding::Bound`].
     ///
-    /// User names and passwords are used as their UTF-8 bytes; `SASLprep` (RFC 4013) is not
-    /// applied, which is the same for the ASCII names and passwords of nearly every account.
+    /// The user name and the password are prepared with `SASLprep` (RFC 4013) as RFC 5802
+    /// section 2.2 asks; a string `SASLprep` refuses is used unchanged.
     pub fn new(
         hash: ScramHash,
         authzid: &str,
@@ -279,7 +296,7 @@ impl ScramClient {
             gs2_header: format!("{flag},{authz},"),
             cbind_data,
             plus,
-            user: encode_saslname(user),
+            user: encode_saslname(&normalize(user)),
             password,
             nonce,
             config: ScramConfig::default(),
@@ -352,7 +369,8 @@ impl ScramClient {
         let nonce_str = String::from_utf8_lossy(nonce);
         let without_proof = format!("c={},r={}", STANDARD.encode(&cbind_input), nonce_str);
         let auth_message = format!("{client_first_bare},{server_first_str},{without_proof}");
-        let keys = Keys::derive(self.hash, self.password.expose().as_bytes(), &salt, count);
+        let password = normalize(self.password.expose());
+        let keys = Keys::derive(self.hash, password.as_bytes(), &salt, count);
         let client_signature = self.hash.hmac(&keys.stored_key, &[auth_message.as_bytes()]);
         let proof = xor(&keys.client_key, &client_signature);
         let server_signature = self.hash.hmac(&keys.server_key, &[auth_message.as_bytes()]);

@@ -325,3 +325,51 @@ fn rfc4422_external() {
         ServerStep::Failure(ServerFailure::AuthorizationFailed)
     );
 }
+
+// RFC 4013 section 3: SASLprep maps "I<U+00AD>X" (soft hyphen) to "IX" and "<U+00AA>" to
+// "a". The SCRAM client prepares the password, so both spellings authenticate against keys
+// enrolled from the prepared form.
+#[test]
+fn rfc4013_saslprep_in_scram() {
+    struct Prepared;
+    impl CredentialStore for Prepared {
+        fn scram_credentials(&self, authcid: &str, hash: ScramHash) -> Option<ScramCredentials> {
+            let password = match authcid {
+                "ix" => "IX",
+                "a" => "a",
+                _ => return None,
+            };
+            Some(ScramCredentials::from_password(hash, password, b"salt salt", 4096))
+        }
+    }
+    for (user, password) in [("ix", "I\u{ad}X"), ("ix", "IX"), ("a", "\u{aa}")] {
+        let mut c = ScramClient::new(
+            ScramHash::Sha256,
+            "",
+            user,
+            secret(password),
+            Nonce::new("client-nonce").unwrap(),
+            ChannelBinding::Unsupported,
+        )
+        .unwrap();
+        let mut s = ScramServer::new(
+            &Prepared,
+            ScramHash::Sha256,
+            false,
+            Nonce::new("server-nonce").unwrap(),
+        );
+        let first = challenge(s.start(Some(c.initial_response().unwrap().expose())));
+        let final_ = response(c.step(&first).unwrap());
+        let (_, data) = success(s.step(&final_));
+        c.finish(data.as_deref()).unwrap();
+    }
+    // from_password prepares; derive does not.
+    assert_eq!(
+        ScramCredentials::from_password(ScramHash::Sha1, "I\u{ad}X", b"s", 1),
+        ScramCredentials::derive(ScramHash::Sha1, b"IX", b"s", 1)
+    );
+    assert_ne!(
+        ScramCredentials::derive(ScramHash::Sha1, "I\u{ad}X".as_bytes(), b"s", 1),
+        ScramCredentials::derive(ScramHash::Sha1, b"IX", b"s", 1)
+    );
+}
