@@ -98,7 +98,8 @@ impl ClientExchange {
         }
     }
 
-    /// Answers one challenge line (the text after `334 ` or `+ `).
+    /// Answers one challenge line (the text after `334 ` or `+ `). On an error, send the
+    /// cancel line `*` and treat the session as not authenticated.
     pub fn challenge(&mut self, line: &[u8]) -> Result<Reply, SaslError> {
         if line.len() > self.max_line {
             return Err(SaslError::TooLong { len: line.len(), limit: self.max_line });
@@ -185,7 +186,7 @@ pub enum ServerReply {
 /// The server side of one exchange, speaking base64 lines.
 #[derive(Debug)]
 pub struct ServerExchange<'a> {
-    mechanism: Box<dyn ServerMechanism + 'a>,
+    mechanism: Box<dyn ServerMechanism + Send + 'a>,
     config: ServerExchangeConfig,
     steps: usize,
     awaiting_final_ack: Option<Authenticated>,
@@ -193,8 +194,12 @@ pub struct ServerExchange<'a> {
 }
 
 impl<'a> ServerExchange<'a> {
-    /// An exchange driving `mechanism`.
-    pub fn new(mechanism: Box<dyn ServerMechanism + 'a>, config: ServerExchangeConfig) -> Self {
+    /// An exchange driving `mechanism`. The mechanism must be `Send` (its store `Sync`) so that
+    /// the exchange can wait for the client's next line across an `.await`.
+    pub fn new(
+        mechanism: Box<dyn ServerMechanism + Send + 'a>,
+        config: ServerExchangeConfig,
+    ) -> Self {
         Self { mechanism, config, steps: 0, awaiting_final_ack: None, done: false }
     }
 

@@ -68,7 +68,7 @@ impl CredentialStore for FuzzStore {
 }
 
 /// Drives a server exchange with the lines of `data` and checks the invariants.
-fn drive(mechanism: Box<dyn ServerMechanism + '_>, data: &[u8], valid_ids: &[&str]) {
+fn drive(mechanism: Box<dyn ServerMechanism + Send + '_>, data: &[u8], valid_ids: &[&str]) {
     let (with_ir, body) = match data.split_first() {
         Some((b'I', rest)) => (true, rest),
         Some((_, rest)) => (false, rest),

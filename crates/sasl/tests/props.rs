@@ -53,7 +53,7 @@ impl CredentialStore for One {
 fn run(
     creds: &Credentials,
     mechanism: Mechanism,
-    server: Box<dyn ServerMechanism + '_>,
+    server: Box<dyn ServerMechanism + Send + '_>,
     scram: Option<ScramInputs>,
 ) -> Option<Authenticated> {
     let mut c = ClientExchange::new(creds.client(mechanism, scram).unwrap());

@@ -85,7 +85,7 @@ enum Outcome {
 
 fn run<'a>(
     client: Box<dyn ClientMechanism>,
-    server: Box<dyn ServerMechanism + 'a>,
+    server: Box<dyn ServerMechanism + Send + 'a>,
     profile: Profile,
 ) -> Outcome {
     let config = ServerExchangeConfig { success_data: profile.success_data, ..Default::default() };
@@ -494,4 +494,12 @@ fn client_rejects_success_too_early() {
     let mut c = ClientExchange::new(Box::new(PlainClient::new("", "ann", secret("x")).unwrap()));
     assert!(c.initial_response(0, 1000, false).is_none());
     assert_eq!(c.success(None), Err(SaslError::Incomplete));
+}
+
+#[test]
+fn exchanges_are_send() {
+    fn is_send<T: Send>() {}
+    is_send::<ClientExchange>();
+    is_send::<ServerExchange<'static>>();
+    is_send::<ScramServer<'static, Store>>();
 }
