@@ -373,3 +373,135 @@ fn rfc4013_saslprep_in_scram() {
         ScramCredentials::derive(ScramHash::Sha1, b"IX", b"s", 1)
     );
 }
+
+/// Runs a transcript of wire lines (`C:` / `S:` without the protocol's prefixes) through a
+/// client and a server exchange: what each side produces must be what the RFC shows.
+fn transcript(
+    client: Box<dyn ClientMechanism>,
+    server: Box<dyn ServerMechanism + Send + '_>,
+    ir_allowed: bool,
+    lines: &[(&str, &str)],
+) {
+    let mut c = ClientExchange::new(client);
+    let mut s = ServerExchange::new(server, ServerExchangeConfig::default());
+    let mut lines = lines.iter();
+    let &(who, first) = lines.next().unwrap();
+    assert_eq!(who, "C-IR");
+    let ir = c.initial_response(11, 512, ir_allowed);
+    assert_eq!(ir.as_ref().map_or("", |l| l.expose().as_str()), first);
+    let mut reply = s.start(ir.as_ref().map(|l| l.expose().as_bytes()));
+    for &(who, text) in lines {
+        match (who, &reply) {
+            ("S", ServerReply::Challenge(ch)) => {
+                assert_eq!(ch, text);
+                let Reply::Send(answer) = c.challenge(text.as_bytes()).unwrap() else { panic!() };
+                reply = ServerReply::Challenge(answer.expose().clone());
+            }
+            ("C", ServerReply::Challenge(answer)) => {
+                assert_eq!(answer, text);
+                reply = s.response(text.as_bytes());
+            }
+            ("OK", ServerReply::Success { additional_data, .. }) => {
+                assert_eq!(additional_data.as_deref().unwrap_or(""), text);
+                c.success(additional_data.as_deref().map(str::as_bytes)).unwrap();
+                return;
+            }
+            other => panic!("transcript diverged at {other:?}"),
+        }
+    }
+    panic!("transcript ended early");
+}
+
+struct TestUser;
+
+impl CredentialStore for TestUser {
+    fn password(&self, authcid: &str) -> Option<Secret<String>> {
+        match authcid {
+            "test" => Some(secret("1234")),
+            _ => None,
+        }
+    }
+}
+
+// RFC 4954 section 4: "AUTH PLAIN dGVzdAB0ZXN0ADEyMzQ=" with the initial response, and the
+// same exchange after an empty "334 " challenge.
+#[test]
+fn rfc4954_plain_transcripts() {
+    let client = || Box::new(PlainClient::new("test", "test", secret("1234")).unwrap());
+    transcript(
+        client(),
+        Box::new(PlainServer::new(&TestUser)),
+        true,
+        &[("C-IR", "dGVzdAB0ZXN0ADEyMzQ="), ("OK", "")],
+    );
+    transcript(
+        client(),
+        Box::new(PlainServer::new(&TestUser)),
+        false,
+        &[("C-IR", ""), ("S", ""), ("C", "dGVzdAB0ZXN0ADEyMzQ="), ("OK", "")],
+    );
+}
+
+// RFC 5034 section 6 style: POP3 "AUTH PLAIN", "+ ", then the response.
+#[test]
+fn rfc5034_pop3_plain_transcript() {
+    struct Test;
+    impl CredentialStore for Test {
+        fn password(&self, authcid: &str) -> Option<Secret<String>> {
+            (authcid == "test").then(|| secret("test"))
+        }
+    }
+    transcript(
+        Box::new(PlainClient::new("test", "test", secret("test")).unwrap()),
+        Box::new(PlainServer::new(&Test)),
+        false,
+        &[("C-IR", ""), ("S", ""), ("C", "dGVzdAB0ZXN0AHRlc3Q="), ("OK", "")],
+    );
+}
+
+// RFC 2195 over the exchanges: the challenge and response lines as the RFC prints them.
+#[test]
+fn rfc2195_transcript() {
+    transcript(
+        Box::new(CramMd5Client::new("tim", secret("tanstaaftanstaaf")).unwrap()),
+        Box::new(CramMd5Server::new(&Rfc, "<1896.697170952@postoffice.reston.mci.net>")),
+        true,
+        &[
+            ("C-IR", ""),
+            ("S", "PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+"),
+            ("C", "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw"),
+            ("OK", ""),
+        ],
+    );
+}
+
+// RFC 5802 over the exchanges, SMTP style: the server signature as a last challenge answered
+// by an empty line.
+#[test]
+fn rfc5802_transcript() {
+    let v = RFC5802;
+    let b = |s: &str| encode_base64(s.as_bytes());
+    transcript(
+        Box::new(
+            ScramClient::new(
+                v.hash,
+                "",
+                "user",
+                secret("pencil"),
+                Nonce::new(v.client_nonce).unwrap(),
+                ChannelBinding::Unsupported,
+            )
+            .unwrap(),
+        ),
+        Box::new(ScramServer::new(&Rfc, v.hash, false, Nonce::new(v.server_nonce).unwrap())),
+        true,
+        &[
+            ("C-IR", &b(v.client_first)),
+            ("S", &b(v.server_first)),
+            ("C", &b(v.client_final)),
+            ("S", &b(v.server_final)),
+            ("C", ""),
+            ("OK", ""),
+        ],
+    );
+}
