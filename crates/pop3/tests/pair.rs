@@ -513,3 +513,40 @@ fn greeting_err_closes_the_client() {
     assert!(evs.contains(&ClientEvent::ConnectionLost(ConnectionError::GreetingRefused)));
     assert!(c.is_closed());
 }
+
+#[test]
+fn utf8_and_lang_only_when_announced() {
+    let (mut p, mut app) = pair(Chunking::Random(7), Security::Tls, vec![Capability::User]);
+    p.client.capa().unwrap();
+    run(&mut p, &mut app);
+    assert_eq!(p.client.utf8(), Err(UsageError::NotAdvertised("UTF8")));
+    assert_eq!(p.client.lang(None), Err(UsageError::NotAdvertised("LANG")));
+
+    let caps = vec![Capability::Utf8 { user: true }, Capability::Lang];
+    let (mut p, mut app) = pair(Chunking::ByteByByte, Security::Tls, caps);
+    p.client.capa().unwrap();
+    run(&mut p, &mut app);
+    p.client.utf8().unwrap();
+    run(&mut p, &mut app);
+    // The test application refuses unknown verbs, UTF8 and LANG included.
+    assert!(!p.client.utf8_enabled());
+    assert!(
+        p.client_events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::Reply { command: CommandKind::Utf8, .. }))
+    );
+}
+
+#[test]
+fn client_timeout_only_while_waiting() {
+    let mut c = Client::new(ClientConfig::default(), Security::Tls);
+    assert!(c.timeout().is_some(), "waiting for the greeting");
+    c.handle_input(b"+OK hi\r\n");
+    assert_eq!(c.timeout(), None);
+    c.capa().unwrap();
+    assert!(c.timeout().is_some());
+    c.handle_timeout();
+    assert!(c.is_closed());
+    let evs: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
+    assert!(evs.contains(&ClientEvent::ConnectionLost(ConnectionError::Timeout)));
+}
