@@ -416,6 +416,13 @@ impl SmtpClient {
         self.authenticated
     }
 
+    /// Octets queued for the transport and not yet taken by
+    /// [`poll_transmit`](Protocol::poll_transmit). Feed the next body chunk when this is low:
+    /// that is the body's backpressure.
+    pub fn pending_output(&self) -> usize {
+        self.transmit.iter().map(Bytes::len).sum()
+    }
+
     /// Whether a reply is outstanding.
     pub fn is_waiting(&self) -> bool {
         !self.pending.is_empty()

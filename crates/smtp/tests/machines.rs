@@ -694,3 +694,94 @@ fn client_timeouts_follow_rfc5321() {
     c.handle_timeout();
     assert!(c.is_closed());
 }
+
+#[test]
+fn client_never_lets_a_body_end_early_or_carry_bare_line_endings() {
+    for chunking in Chunking::ALL {
+        let mut cfg = server_config();
+        cfg.capabilities.chunking = false;
+        let mut run = Run::new(ClientConfig::default(), cfg, chunking);
+        run.ehlo();
+        let evil = b"Subject: x\r\n\r\nhi\n.\nMAIL FROM:<evil@x>\r\n.\r\nRCPT TO:<v@y>\r\n\r.\rend";
+        let report = run.mail(envelope(&["a@x.net"]), evil, 5);
+        assert!(report.delivered());
+        let sent = run.pair.sent_by(true);
+        // one DATA, one end marker, and no bare CR or LF anywhere
+        let text = String::from_utf8(sent.clone()).unwrap();
+        assert_eq!(text.matches("\r\n.\r\n").count(), 1, "{text}");
+        for (i, &c) in sent.iter().enumerate() {
+            if c == b'\n' {
+                assert_eq!(sent[i - 1], b'\r');
+            }
+            if c == b'\r' {
+                assert_eq!(sent[i + 1], b'\n');
+            }
+        }
+        assert_eq!(
+            run.server_events
+                .iter()
+                .filter(|e| matches!(e, ServerEvent::Command(Command::Mail { .. })))
+                .count(),
+            1
+        );
+        assert_eq!(run.body, b"Subject: x\r\n\r\nhi\r\n.\r\nMAIL FROM:<evil@x>\r\n.\r\nRCPT TO:<v@y>\r\n\r\n.\r\nend\r\n");
+    }
+}
+
+#[test]
+fn dsn_and_smtputf8_parameters_when_advertised() {
+    for chunking in Chunking::ALL {
+        let mut cfg = server_config();
+        cfg.capabilities.dsn = true;
+        let mut run = Run::new(ClientConfig::default(), cfg, chunking);
+        run.ehlo();
+        let mut env = Envelope::new(
+            ReversePath::Mailbox(Mailbox::parse("δοκιμή@παράδειγμα.δοκιμή").unwrap()),
+            [mbox("bob@example.com")],
+        );
+        env.params.ret = Some(Ret::Hdrs);
+        env.params.envid = Some(XText::encode(b"QQ314159"));
+        env.recipients[0].1.notify =
+            Some(Notify::On { success: true, failure: true, delay: false });
+        env.recipients[0].1.orcpt = Some(Orcpt {
+            addr_type: Keyword::try_from("rfc822").unwrap(),
+            addr: XText::encode(b"bob@example.com"),
+        });
+        let report = run.mail(env, b"x\r\n", 10);
+        assert!(report.delivered());
+        let mail = run.server_events.iter().find_map(|e| match e {
+            ServerEvent::Command(Command::Mail { params, .. }) => Some(params.clone()),
+            _ => None,
+        });
+        let mail = mail.unwrap();
+        assert!(mail.smtputf8, "added because the sender is not ASCII");
+        assert_eq!(mail.ret, Some(Ret::Hdrs));
+        let sent = String::from_utf8(run.pair.sent_by(true)).unwrap();
+        assert!(
+            sent.contains(
+                "RCPT TO:<bob@example.com> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@example.com\r\n"
+            ),
+            "{sent}"
+        );
+    }
+    // without SMTPUTF8 advertised, a non-ASCII address is a usage error, not a silent drop
+    let mut cfg = server_config();
+    cfg.capabilities.smtputf8 = false;
+    let mut run = Run::new(ClientConfig::default(), cfg, Chunking::Whole);
+    run.ehlo();
+    let env = Envelope::new(ReversePath::Null, [mbox("δοκιμή@example.com")]);
+    assert!(matches!(run.pair.client.send_mail(env, None), Err(UsageError::NotAdvertised(_))));
+}
+
+#[test]
+fn explicit_rset_and_backpressure_figure() {
+    let mut run = Run::new(ClientConfig::default(), server_config(), Chunking::ByteByByte);
+    run.ehlo();
+    let h = run.pair.client.rset().unwrap();
+    assert!(run.pair.client.pending_output() > 0);
+    run.go();
+    assert_eq!(run.pair.client.pending_output(), 0);
+    assert!(
+        matches!(&run.take_client()[..], [ClientEvent::Reply { handle, verb: Verb::Rset, .. }] if *handle == h)
+    );
+}
