@@ -314,6 +314,14 @@ impl Server {
         }
     }
 
+    /// Whether an APOP digest is `MD5(timestamp || secret)` for this session's greeting
+    /// timestamp (compared in constant time). `false` when the greeting had no timestamp.
+    pub fn check_apop(&self, digest: &crate::types::ApopDigest, secret: &[u8]) -> bool {
+        self.cfg.apop_timestamp.as_ref().is_some_and(|ts| {
+            crate::types::ApopDigest::compute(ts.as_bytes(), secret).matches(digest)
+        })
+    }
+
     /// Whether a positive multi-line answer to `handle` is open (after [`respond`](Self::respond)
     /// with `+OK` to LIST, UIDL, RETR, TOP, CAPA or LANG, until [`end_body`](Self::end_body)).
     pub fn body_pending(&self, handle: Handle) -> bool {
@@ -407,7 +415,10 @@ impl Server {
                 return;
             }
             Command::Capa => {
-                if let Some(caps) = self.cfg.capabilities.clone() {
+                if let Some(mut caps) = self.cfg.capabilities.clone() {
+                    if self.security == Security::Tls {
+                        caps.0.retain(|c| *c != crate::types::Capability::Stls);
+                    }
                     self.answer_self(&Status::ok("Capability list follows"));
                     let mut lines = BytesMut::new();
                     caps.encode(&mut lines);

@@ -92,6 +92,7 @@ impl App {
             Command::Apop { digest, .. } => {
                 let ts = server.apop_timestamp().unwrap().to_bytes();
                 let good = ApopDigest::compute(&ts, b"tanstaaf").matches(&digest);
+                assert_eq!(good, server.check_apop(&digest, b"tanstaaf"));
                 let st = if good {
                     Status::ok("maildrop ready")
                 } else {
@@ -549,4 +550,22 @@ fn client_timeout_only_while_waiting() {
     assert!(c.is_closed());
     let evs: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
     assert!(evs.contains(&ClientEvent::ConnectionLost(ConnectionError::Timeout)));
+}
+
+#[test]
+fn configured_capabilities_drop_stls_under_tls() {
+    let caps = Capabilities(vec![Capability::Stls, Capability::Top]);
+    let mut p = Pair::new(
+        Client::new(ClientConfig::default(), Security::Plaintext),
+        Server::new(ServerConfig::default().with_capabilities(caps), Security::Plaintext),
+        Chunking::Whole,
+    );
+    let mut app = App::new(vec![]);
+    p.client.capa().unwrap();
+    run(&mut p, &mut app);
+    assert!(p.client.capabilities().unwrap().stls());
+    p.client.stls().unwrap();
+    run(&mut p, &mut app);
+    let caps = p.client.capabilities().unwrap();
+    assert!(caps.top() && !caps.stls());
 }
