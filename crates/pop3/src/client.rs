@@ -198,10 +198,14 @@ struct Pending {
 ///
 /// let mut c = Client::new(ClientConfig::default(), Security::Tls);
 /// c.handle_input(b"+OK ready\r\n");
-/// let stat = c.capa().unwrap();
+/// let capa = c.capa().unwrap();
 /// assert_eq!(c.poll_transmit().as_deref(), Some(&b"CAPA\r\n"[..]));
-/// c.handle_input(b"+OK\r\nUIDL\r\n.\r\n");
+/// c.handle_input(b"+OK\r\nUIDL\r\nPIPELINING\r\n.\r\n");
 /// assert!(matches!(c.poll_event(), Some(ClientEvent::Greeting(_))));
+/// assert!(matches!(c.poll_event(), Some(ClientEvent::Reply { handle, .. }) if handle == capa));
+/// let Some(ClientEvent::Capabilities { capabilities, .. }) = c.poll_event() else { panic!() };
+/// assert!(capabilities.uidl() && capabilities.pipelining());
+/// assert_eq!(c.poll_event(), Some(ClientEvent::End { handle: capa }));
 /// ```
 pub struct Client {
     cfg: ClientConfig,
