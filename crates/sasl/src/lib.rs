@@ -114,5 +114,6 @@ pub use scram::{
 };
 pub use server::{
     AnonymousServer, Authenticated, CramMd5Server, CredentialStore, ExternalServer, LoginServer,
-    OAuthServer, PlainServer, ServerFailure, ServerMechanism, ServerStep,
+    OAuthServer, PlainServer, ServerFailure, ServerInputs, ServerMechanism, ServerStep,
+    server_mechanism,
 };

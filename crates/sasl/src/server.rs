@@ -678,3 +678,53 @@ crate::server::debug_without_store!(CramMd5Server);
 crate::server::debug_without_store!(OAuthServer);
 crate::server::debug_without_store!(ExternalServer);
 crate::server::debug_without_store!(AnonymousServer);
+
+/// What a server mechanism needs besides the store, for [`server_mechanism`].
+#[derive(Debug, Clone)]
+pub struct ServerInputs {
+    /// A fresh random nonce (SCRAM server nonce; CRAM-MD5 challenge).
+    pub nonce: crate::Nonce,
+    /// The server's host name (in the CRAM-MD5 challenge `<nonce@host>`).
+    pub hostname: String,
+    /// The channel-binding data of this connection, by type; empty without TLS. SCRAM servers
+    /// with any reject the `y` flag as a downgrade.
+    pub channel_bindings: Vec<(crate::ChannelBindingType, Vec<u8>)>,
+}
+
+/// Builds the server side of `mechanism`, for a server that received `AUTH <mechanism>` /
+/// `AUTHENTICATE <mechanism>`. (Which mechanisms to advertise is the server's choice; see
+/// [`Mechanism::exposes_credentials`] for the ones to keep off unencrypted connections.)
+pub fn server_mechanism<'a, S: CredentialStore + Sync + ?Sized>(
+    mechanism: Mechanism,
+    store: &'a S,
+    inputs: ServerInputs,
+) -> Box<dyn ServerMechanism + Send + 'a> {
+    match mechanism {
+        Mechanism::Plain => Box::new(PlainServer::new(store)),
+        Mechanism::Login => Box::new(LoginServer::new(store)),
+        Mechanism::CramMd5 => Box::new(CramMd5Server::new(
+            store,
+            format!("<{}@{}>", inputs.nonce.as_str(), inputs.hostname),
+        )),
+        Mechanism::XOAuth2 => Box::new(OAuthServer::xoauth2(store)),
+        Mechanism::OAuthBearer => Box::new(OAuthServer::oauthbearer(store)),
+        Mechanism::External => Box::new(ExternalServer::new(store)),
+        Mechanism::Anonymous => Box::new(AnonymousServer::new(store)),
+        Mechanism::ScramSha1
+        | Mechanism::ScramSha1Plus
+        | Mechanism::ScramSha256
+        | Mechanism::ScramSha256Plus => {
+            let (hash, plus) = match mechanism {
+                Mechanism::ScramSha1 => (ScramHash::Sha1, false),
+                Mechanism::ScramSha1Plus => (ScramHash::Sha1, true),
+                Mechanism::ScramSha256 => (ScramHash::Sha256, false),
+                _ => (ScramHash::Sha256, true),
+            };
+            let mut server = crate::ScramServer::new(store, hash, plus, inputs.nonce);
+            for (kind, data) in inputs.channel_bindings {
+                server = server.with_channel_binding(kind, data);
+            }
+            Box::new(server)
+        }
+    }
+}

@@ -503,3 +503,52 @@ fn exchanges_are_send() {
     is_send::<ServerExchange<'static>>();
     is_send::<ScramServer<'static, Store>>();
 }
+
+#[test]
+fn every_mechanism_through_the_factories() {
+    let password = Credentials::password("ann", secret("s3cret pa\u{df}"));
+    let token = Credentials::BearerToken {
+        user: "ann".into(),
+        token: secret("good-token"),
+        host: Some("mail.example.com".into()),
+        port: Some(465),
+    };
+    let external = Credentials::External { authzid: String::new() };
+    let anonymous = Credentials::Anonymous { trace: "me".into() };
+    let data = b"tls-exporter output".to_vec();
+    for m in Mechanism::ALL {
+        let creds = match m {
+            Mechanism::XOAuth2 | Mechanism::OAuthBearer => &token,
+            Mechanism::External => &external,
+            Mechanism::Anonymous => &anonymous,
+            _ => &password,
+        };
+        let inputs = ServerInputs {
+            nonce: nonce(b"server nonce bytes"),
+            hostname: "mail.example.com".into(),
+            channel_bindings: vec![],
+        };
+        let server = server_mechanism(m, &Store, inputs);
+        assert_eq!(server.mechanism(), m);
+        let expected =
+            if m == Mechanism::Anonymous { ok("anonymous", "anonymous") } else { ok("ann", "ann") };
+        for p in PROFILES {
+            let client = creds
+                .client(
+                    m,
+                    Some(ScramInputs {
+                        nonce: nonce(b"client nonce bytes"),
+                        channel_binding: Some((ChannelBindingType::TlsExporter, data.clone())),
+                        server_offers_plus: true,
+                    }),
+                )
+                .unwrap();
+            let inputs = ServerInputs {
+                nonce: nonce(b"server nonce bytes"),
+                hostname: "mail.example.com".into(),
+                channel_bindings: vec![(ChannelBindingType::TlsExporter, data.clone())],
+            };
+            assert_eq!(run(client, server_mechanism(m, &Store, inputs), p), expected, "{m}");
+        }
+    }
+}
