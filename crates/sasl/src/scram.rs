@@ -357,7 +357,7 @@ impl ScramClient {
             .iter()
             .try_fold(0u32, |acc, d| acc.checked_mul(10)?.checked_add(u32::from(d - b'0')))
             .unwrap_or(u32::MAX);
-        if count < self.config.min_iterations || count > self.config.max_iterations {
+        if count == 0 || count < self.config.min_iterations || count > self.config.max_iterations {
             return Err(SaslError::IterationCount {
                 count,
                 min: self.config.min_iterations,

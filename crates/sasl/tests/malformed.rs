@@ -187,6 +187,12 @@ fn scram_iteration_limits_are_configurable() {
         c.step(SERVER_FIRST).unwrap_err(),
         SaslError::IterationCount { count: 4096, min: 8192, max: 10_000 }
     );
+    // Zero is never an iteration count, whatever the configured minimum.
+    let mut c = scram_client().with_config(ScramConfig { min_iterations: 0, max_iterations: 10 });
+    assert_eq!(
+        c.step(b"r=fyko+d2lbbFgONRv9qkxdawL3rfc,s=QSXCR+Q6sek8bf92,i=0").unwrap_err(),
+        SaslError::IterationCount { count: 0, min: 0, max: 10 }
+    );
 }
 
 #[test]
