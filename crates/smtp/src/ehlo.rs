@@ -100,90 +100,97 @@ impl Capabilities {
     }
 
     fn add_line(&mut self, line: &Text) {
-        let b = line.to_bytes();
+        let b = line.as_bytes();
         let kw_end = b.iter().position(|&c| c == b' ' || c == b'=').unwrap_or(b.len());
-        let kw = b.slice(..kw_end);
-        let rest = b.slice((kw_end + 1).min(b.len())..);
-        let is = |name: &str| kw.eq_ignore_ascii_case(name.as_bytes());
-        if is("SIZE") {
-            self.size = Some(words(&rest).next().and_then(parse_size).unwrap_or(0));
-        } else if is("AUTH") {
-            // tolerated: the pre-standard `AUTH=PLAIN LOGIN` form, sent next to `AUTH` by old
-            // servers for old clients; both forms add to one list.
-            for w in words(&rest) {
-                if let Ok(k) = Keyword::new(Bytes::copy_from_slice(w))
-                    && !self.auth.contains(&k)
-                {
-                    self.auth.push(k);
+        let kw = b.get(..kw_end).unwrap_or_default();
+        let rest_at = (kw_end + 1).min(b.len());
+        let rest = b.get(rest_at..).unwrap_or_default();
+        let is = |name: &[u8]| kw.eq_ignore_ascii_case(name);
+        match kw.len() {
+            4 if is(b"SIZE") => {
+                self.size = Some(words(rest).next().and_then(parse_size).unwrap_or(0));
+            }
+            4 if is(b"AUTH") => {
+                // tolerated: the pre-standard `AUTH=PLAIN LOGIN` form, sent next to `AUTH` by
+                // old servers for old clients; both forms add to one list.
+                let all = line.to_bytes();
+                let n = b.len();
+                let mut i = rest_at;
+                while i < n {
+                    if b.get(i) == Some(&b' ') {
+                        i += 1;
+                        continue;
+                    }
+                    let e = crate::types::find(b' ', b.get(i..).unwrap_or_default())
+                        .map_or(n, |r| i + r);
+                    if let Ok(k) = Keyword::new(all.slice(i..e))
+                        && !self.auth.contains(&k)
+                    {
+                        self.auth.push(k);
+                    }
+                    i = e;
                 }
             }
-        } else if b.get(kw_end) == Some(&b'=') {
-            self.push_other(&b, kw_end);
-        } else if is("PIPELINING") {
-            self.pipelining = true;
-        } else if is("8BITMIME") {
-            self.eight_bit_mime = true;
-        } else if is("BINARYMIME") {
-            self.binary_mime = true;
-        } else if is("CHUNKING") {
-            self.chunking = true;
-        } else if is("SMTPUTF8") {
-            self.smtputf8 = true;
-        } else if is("DSN") {
-            self.dsn = true;
-        } else if is("ENHANCEDSTATUSCODES") {
-            self.enhanced_status_codes = true;
-        } else if is("STARTTLS") {
-            self.starttls = true;
-        } else if is("REQUIRETLS") {
-            self.requiretls = true;
-        } else if is("RRVS") {
-            self.rrvs = true;
-        } else if is("MT-PRIORITY") {
-            self.mt_priority = Some(Text::new_unchecked(rest));
-        } else if is("DELIVERBY") {
-            self.deliver_by = Some(words(&rest).next().and_then(parse_size).unwrap_or(0));
-        } else if is("FUTURERELEASE") {
-            let mut w = words(&rest);
-            match (w.next().and_then(parse_size), w.next(), w.next()) {
-                (Some(max_interval), Some(dt), None) => {
-                    self.future_release = Some(FutureRelease {
-                        max_interval,
-                        max_datetime: Text::new_unchecked(Bytes::copy_from_slice(dt)),
-                    });
-                }
-                _ => self.push_other(&b, kw_end),
+            _ if b.get(kw_end) == Some(&b'=') => self.push_other(line, kw_end),
+            10 if is(b"PIPELINING") => self.pipelining = true,
+            8 if is(b"8BITMIME") => self.eight_bit_mime = true,
+            10 if is(b"BINARYMIME") => self.binary_mime = true,
+            8 if is(b"CHUNKING") => self.chunking = true,
+            8 if is(b"SMTPUTF8") => self.smtputf8 = true,
+            3 if is(b"DSN") => self.dsn = true,
+            19 if is(b"ENHANCEDSTATUSCODES") => self.enhanced_status_codes = true,
+            8 if is(b"STARTTLS") => self.starttls = true,
+            10 if is(b"REQUIRETLS") => self.requiretls = true,
+            4 if is(b"RRVS") => self.rrvs = true,
+            11 if is(b"MT-PRIORITY") => {
+                self.mt_priority = Some(Text::new_unchecked(line.to_bytes().slice(rest_at..)));
             }
-        } else if is("LIMITS") {
-            let mut l = ServerLimits::default();
-            for w in words(&rest) {
-                let (k, v) = match w.iter().position(|&c| c == b'=') {
-                    Some(eq) => (w.get(..eq).unwrap_or_default(), w.get(eq + 1..)),
-                    None => (w, None),
-                };
-                let n = v.and_then(parse_size);
-                let slot = if k.eq_ignore_ascii_case(b"MAILMAX") {
-                    &mut l.mail_max
-                } else if k.eq_ignore_ascii_case(b"RCPTMAX") {
-                    &mut l.rcpt_max
-                } else if k.eq_ignore_ascii_case(b"RCPTDOMAINMAX") {
-                    &mut l.rcpt_domain_max
-                } else {
-                    l.other.push(Text::new_unchecked(Bytes::copy_from_slice(w)));
-                    continue;
-                };
-                match n {
-                    Some(n) if slot.is_none() => *slot = Some(n),
-                    _ => l.other.push(Text::new_unchecked(Bytes::copy_from_slice(w))),
+            9 if is(b"DELIVERBY") => {
+                self.deliver_by = Some(words(rest).next().and_then(parse_size).unwrap_or(0));
+            }
+            13 if is(b"FUTURERELEASE") => {
+                let mut w = words(rest);
+                match (w.next().and_then(parse_size), w.next(), w.next()) {
+                    (Some(max_interval), Some(dt), None) => {
+                        self.future_release = Some(FutureRelease {
+                            max_interval,
+                            max_datetime: Text::new_unchecked(Bytes::copy_from_slice(dt)),
+                        });
+                    }
+                    _ => self.push_other(line, kw_end),
                 }
             }
-            self.limits = Some(l);
-        } else {
-            self.push_other(&b, kw_end);
+            6 if is(b"LIMITS") => {
+                let mut l = ServerLimits::default();
+                for w in words(rest) {
+                    let (k, v) = match w.iter().position(|&c| c == b'=') {
+                        Some(eq) => (w.get(..eq).unwrap_or_default(), w.get(eq + 1..)),
+                        None => (w, None),
+                    };
+                    let n = v.and_then(parse_size);
+                    let slot = if k.eq_ignore_ascii_case(b"MAILMAX") {
+                        &mut l.mail_max
+                    } else if k.eq_ignore_ascii_case(b"RCPTMAX") {
+                        &mut l.rcpt_max
+                    } else if k.eq_ignore_ascii_case(b"RCPTDOMAINMAX") {
+                        &mut l.rcpt_domain_max
+                    } else {
+                        l.other.push(Text::new_unchecked(Bytes::copy_from_slice(w)));
+                        continue;
+                    };
+                    match n {
+                        Some(n) if slot.is_none() => *slot = Some(n),
+                        _ => l.other.push(Text::new_unchecked(Bytes::copy_from_slice(w))),
+                    }
+                }
+                self.limits = Some(l);
+            }
+            _ => self.push_other(line, kw_end),
         }
     }
 
-    fn push_other(&mut self, b: &Bytes, kw_end: usize) {
+    fn push_other(&mut self, line: &Text, kw_end: usize) {
+        let b = line.to_bytes();
         let kw = b.slice(..kw_end);
         if is_keyword(&kw) {
             let params = b.slice((kw_end + 1).min(b.len())..);

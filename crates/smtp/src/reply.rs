@@ -296,18 +296,32 @@ impl Reply {
     /// assert_eq!(used, input.len() - 4);
     /// ```
     pub fn parse(input: &Bytes, max_lines: usize) -> Result<Option<(Self, usize)>, ReplyError> {
-        let mut parser = ReplyParser::new(max_lines);
+        let mut lines: Vec<Text> = Vec::new();
+        let mut code = 0;
         let mut pos = 0;
-        while let Some(lf) = memchr::memchr(b'\n', input.get(pos..).unwrap_or_default()) {
+        loop {
+            let Some(rest) = input.get(pos..) else { return Ok(None) };
+            let Some(lf) = memchr::memchr(b'\n', rest) else { return Ok(None) };
             let lf = pos + lf;
             let end = if lf > pos && input.get(lf - 1) == Some(&b'\r') { lf - 1 } else { lf };
-            let line = input.slice(pos..end);
+            let (c, last, text_start) = parse_line_at(input, pos, end)?;
+            if lines.is_empty() {
+                code = c;
+                if !last {
+                    lines.reserve(8);
+                }
+            } else if c != code {
+                return Err(ReplyError::CodeMismatch { first: code, line: c });
+            }
+            if lines.len() >= max_lines {
+                return Err(ReplyError::TooManyLines { limit: max_lines });
+            }
+            lines.push(Text::new_unchecked(input.slice(text_start..end)));
             pos = lf + 1;
-            if let Some(reply) = parser.push(&line)? {
-                return Ok(Some((reply, pos)));
+            if last {
+                return Ok(Some((Self { code: ReplyCode(code), lines }, pos)));
             }
         }
-        Ok(None)
     }
 }
 
@@ -317,8 +331,10 @@ impl fmt::Display for Reply {
     }
 }
 
-/// Parses one reply line (without CRLF): its code, whether it is the last line, its text.
-fn parse_line(line: &Bytes) -> Result<(u16, bool, Text), ReplyError> {
+/// Parses the reply line `buf[start..end]` (without CRLF): its code, whether it is the last
+/// line, and where its text starts.
+fn parse_line_at(buf: &[u8], start: usize, end: usize) -> Result<(u16, bool, usize), ReplyError> {
+    let line = buf.get(start..end).ok_or(ReplyError::Malformed)?;
     let Some(&[a, b, c]) = line.get(..3) else { return Err(ReplyError::Malformed) };
     if !(b'1'..=b'5').contains(&a) || !b.is_ascii_digit() || !c.is_ascii_digit() {
         return Err(ReplyError::Malformed);
@@ -329,11 +345,11 @@ fn parse_line(line: &Bytes) -> Result<(u16, bool, Text), ReplyError> {
         Some(b'-') => false,
         _ => return Err(ReplyError::Malformed),
     };
-    let text = line.slice(line.len().min(4)..);
-    if memchr::memchr3(b'\r', b'\n', 0, &text).is_some() {
+    let text = line.get(4..).unwrap_or_default();
+    if memchr::memchr3(b'\r', b'\n', 0, text).is_some() {
         return Err(ReplyError::Malformed);
     }
-    Ok((code, last, Text::new_unchecked(text)))
+    Ok((code, last, (start + 4).min(end)))
 }
 
 /// Assembles replies from lines (as a [`LineFramer`](mailwire_core::LineFramer) returns them).
@@ -363,8 +379,8 @@ impl ReplyParser {
     /// Feeds one line without its ending; returns the reply once its last line is seen.
     /// After an error the partial reply is dropped.
     pub fn push(&mut self, line: &Bytes) -> Result<Option<Reply>, ReplyError> {
-        let (code, last, text) = match parse_line(line) {
-            Ok(x) => x,
+        let (code, last, text) = match parse_line_at(line, 0, line.len()) {
+            Ok((code, last, at)) => (code, last, Text::new_unchecked(line.slice(at..))),
             Err(e) => {
                 self.lines.clear();
                 return Err(e);
