@@ -1,6 +1,8 @@
 //! Content-Type, Content-Disposition and Content-Transfer-Encoding (RFC 2045, 2183) with
 //! RFC 2231 parameters.
 
+use std::borrow::Cow;
+
 use crate::charset;
 use crate::text::{RawCharset, decode_phrase, unfold};
 use crate::transfer;
@@ -16,13 +18,58 @@ pub struct Param {
     pub language: Option<String>,
 }
 
+const COMMON: [&str; 32] = [
+    "text",
+    "plain",
+    "html",
+    "multipart",
+    "mixed",
+    "alternative",
+    "related",
+    "digest",
+    "message",
+    "rfc822",
+    "global",
+    "application",
+    "octet-stream",
+    "image",
+    "delivery-status",
+    "report",
+    "signed",
+    "encrypted",
+    "pdf",
+    "jpeg",
+    "png",
+    "gif",
+    "audio",
+    "video",
+    "calendar",
+    "rfc822-headers",
+    "external-body",
+    "partial",
+    "pgp-signature",
+    "x-pkcs7-signature",
+    "pkcs7-signature",
+    "enriched",
+];
+
+/// A lowercase name, borrowed when it is a common one (no allocation per entity).
+fn intern(name: &[u8]) -> Cow<'static, str> {
+    for c in COMMON {
+        if name.eq_ignore_ascii_case(c.as_bytes()) {
+            return Cow::Borrowed(c);
+        }
+    }
+    Cow::Owned(String::from_utf8_lossy(name).to_ascii_lowercase())
+}
+
 /// A parsed `Content-Type` (RFC 2045 section 5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContentType {
-    /// Lowercase top-level type (`text`, `multipart`, ...).
-    pub media_type: String,
-    /// Lowercase subtype.
-    pub subtype: String,
+    /// Lowercase top-level type (`text`, `multipart`, ...). Common names are borrowed.
+    pub media_type: Cow<'static, str>,
+    /// Lowercase subtype. Common names are borrowed.
+    pub subtype: Cow<'static, str>,
     /// Parameters in the order of their first appearance.
     pub params: Vec<Param>,
 }
@@ -30,12 +77,20 @@ pub struct ContentType {
 impl ContentType {
     /// `text/plain` without parameters: the RFC 2045 5.2 default (charset left implicit).
     pub fn text_plain() -> Self {
-        Self { media_type: "text".into(), subtype: "plain".into(), params: Vec::new() }
+        Self {
+            media_type: Cow::Borrowed("text"),
+            subtype: Cow::Borrowed("plain"),
+            params: Vec::new(),
+        }
     }
 
     /// `message/rfc822`, the default inside `multipart/digest` (RFC 2046 5.1.5).
     pub fn message_rfc822() -> Self {
-        Self { media_type: "message".into(), subtype: "rfc822".into(), params: Vec::new() }
+        Self {
+            media_type: Cow::Borrowed("message"),
+            subtype: Cow::Borrowed("rfc822"),
+            params: Vec::new(),
+        }
     }
 
     /// The value of a parameter (name compared case-insensitively).
@@ -141,7 +196,10 @@ impl TransferEncoding {
     }
 }
 
-fn strip_comments(v: &[u8]) -> Vec<u8> {
+fn strip_comments(v: &[u8]) -> Cow<'_, [u8]> {
+    if memchr::memchr(b'(', v).is_none() {
+        return Cow::Borrowed(v);
+    }
     let mut out = Vec::with_capacity(v.len());
     let mut depth = 0usize;
     let mut quoted = false;
@@ -176,7 +234,7 @@ fn strip_comments(v: &[u8]) -> Vec<u8> {
         }
         i += 1;
     }
-    out
+    Cow::Owned(out)
 }
 
 /// A raw parameter as written: name (maybe with `*n*`), value octets, whether it was quoted.
@@ -454,14 +512,7 @@ pub(crate) fn parse_content_type_with(
         return None;
     }
     let (params, hit) = parse_params(v.get(semi..).unwrap_or_default(), max_params, raw_cs);
-    Some((
-        ContentType {
-            media_type: String::from_utf8_lossy(t).to_ascii_lowercase(),
-            subtype: String::from_utf8_lossy(st).to_ascii_lowercase(),
-            params,
-        },
-        hit,
-    ))
+    Some((ContentType { media_type: intern(t), subtype: intern(st), params }, hit))
 }
 
 /// The parameters of a Content-Type value whose `type/subtype` is invalid (they still apply

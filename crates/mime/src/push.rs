@@ -209,6 +209,9 @@ impl Pending {
     }
 }
 
+/// Up to this many open boundaries are compared one by one; deeper stacks use the index.
+const INDEX_FROM: usize = 8;
+
 fn strip_eol(b: &[u8]) -> &[u8] {
     let b = b.strip_suffix(b"\n").unwrap_or(b);
     b.strip_suffix(b"\r").unwrap_or(b)
@@ -233,6 +236,9 @@ pub struct Parser {
     limits: MimeLimits,
     frames: Vec<Frame>,
     bounds: Vec<Bound>,
+    /// Open boundaries by their text (trailing white space removed) to stack positions, so
+    /// that a deep stack costs one lookup per candidate line, not one compare per level.
+    bound_index: std::collections::HashMap<Vec<u8>, Vec<usize>>,
     carry: Vec<u8>,
     pos: u64,
     pending: Pending,
@@ -262,6 +268,7 @@ impl Parser {
             limits,
             frames: Vec::new(),
             bounds: Vec::new(),
+            bound_index: std::collections::HashMap::new(),
             carry: Vec::new(),
             pos: 0,
             pending: Pending::None,
@@ -418,7 +425,7 @@ impl Parser {
                 epilogue_start: f.epilogue_start,
             }));
         }
-        self.bounds.clear();
+        self.truncate_bounds(0);
     }
 
     /// Processes `data` (starting at `self.pos`); returns how many octets were consumed.
@@ -584,7 +591,7 @@ impl Parser {
                 Some(_) if force_leaf => {}
                 Some(_) if deep => self.diag(DiagnosticKind::DepthLimit, body_start, sink),
                 Some(b) => {
-                    self.bounds.push(Bound { boundary: b.as_bytes().to_vec(), frame: top });
+                    self.push_bound(b.as_bytes().to_vec(), top);
                     kind = PartKind::Multipart;
                     new_state = State::Preamble;
                 }
@@ -617,20 +624,65 @@ impl Parser {
         }
     }
 
-    fn match_delim(&self, content: &[u8]) -> Option<(usize, bool)> {
-        let rest = content.strip_prefix(b"--")?;
-        for (k, b) in self.bounds.iter().enumerate().rev() {
-            if let Some(after) = rest.strip_prefix(b.boundary.as_slice()) {
-                let (close, after) = match after.strip_prefix(b"--") {
-                    Some(a) => (true, a),
-                    None => (false, after),
-                };
-                if after.iter().all(|&c| c == b' ' || c == b'\t' || c == b'\r') {
-                    return Some((k, close));
+    fn push_bound(&mut self, boundary: Vec<u8>, frame: usize) {
+        self.bounds.push(Bound { boundary, frame });
+        let n = self.bounds.len();
+        if n == INDEX_FROM + 1 {
+            // the stack just got deep: index every open boundary
+            for (k, b) in self.bounds.iter().enumerate() {
+                self.bound_index.entry(b.boundary.trim_ascii_end().to_vec()).or_default().push(k);
+            }
+        } else if n > INDEX_FROM + 1
+            && let Some(b) = self.bounds.last()
+        {
+            self.bound_index.entry(b.boundary.trim_ascii_end().to_vec()).or_default().push(n - 1);
+        }
+    }
+
+    fn truncate_bounds(&mut self, n: usize) {
+        while self.bounds.len() > n {
+            let Some(b) = self.bounds.pop() else { break };
+            if self.bounds.len() < INDEX_FROM {
+                self.bound_index.clear();
+                continue;
+            }
+            let key = b.boundary.trim_ascii_end();
+            if let Some(v) = self.bound_index.get_mut(key) {
+                v.pop();
+                if v.is_empty() {
+                    self.bound_index.remove(key);
                 }
             }
         }
-        None
+    }
+
+    /// Whether `rest` (a line after its `--`) is a delimiter (`false`) or close delimiter
+    /// (`true`) of the boundary at stack position `k`.
+    fn delim_at(&self, k: usize, rest: &[u8]) -> Option<bool> {
+        let after = rest.strip_prefix(self.bounds.get(k)?.boundary.as_slice())?;
+        let (close, after) = match after.strip_prefix(b"--") {
+            Some(a) => (true, a),
+            None => (false, after),
+        };
+        after.iter().all(|&c| c == b' ' || c == b'\t' || c == b'\r').then_some(close)
+    }
+
+    fn match_delim(&self, content: &[u8]) -> Option<(usize, bool)> {
+        let rest = content.strip_prefix(b"--")?;
+        if self.bounds.len() <= INDEX_FROM {
+            return (0..self.bounds.len())
+                .rev()
+                .find_map(|k| self.delim_at(k, rest).map(|c| (k, c)));
+        }
+        let t = rest.trim_ascii_end();
+        let as_delim = self.bound_index.get(t).and_then(|v| v.last().copied());
+        let as_close = t
+            .strip_suffix(b"--")
+            .and_then(|c| self.bound_index.get(c))
+            .and_then(|v| v.last().copied());
+        let mut cands = [as_delim, as_close];
+        cands.sort_unstable_by(|a, b| b.cmp(a));
+        cands.into_iter().flatten().find_map(|k| self.delim_at(k, rest).map(|c| (k, c)))
     }
 
     fn on_delimiter(
@@ -663,7 +715,7 @@ impl Parser {
                 epilogue_start: f.epilogue_start,
             }));
         }
-        self.bounds.truncate(k + 1);
+        self.truncate_bounds(k + 1);
         let full = self.next_id as usize >= self.limits.max_parts;
         let Some(f) = self.frames.get_mut(target) else { return };
         if f.state == State::Preamble {
@@ -675,7 +727,7 @@ impl Parser {
             f.state = State::Epilogue;
             f.epilogue_start = Some(if close { line_end } else { line_start });
             f.closed = true;
-            self.bounds.pop();
+            self.truncate_bounds(self.bounds.len().saturating_sub(1));
             if !close {
                 self.diag(DiagnosticKind::PartLimit, line_start, sink);
             }

@@ -1,5 +1,7 @@
 //! Header text: unfolding and RFC 2047 encoded words.
 
+use std::borrow::Cow;
+
 use crate::charset;
 use crate::transfer;
 
@@ -51,22 +53,26 @@ pub(crate) fn raw_to_string(bytes: &[u8], raw: RawCharset, out: &mut String) {
 }
 
 /// Removes folding: every CRLF or LF that is followed by white space is dropped (RFC 5322
-/// 2.2.3); a line break not followed by white space is dropped as well.
-pub fn unfold(value: &[u8]) -> Vec<u8> {
+/// 2.2.3); a line break not followed by white space is dropped as well. Borrows when the
+/// value holds no line break.
+pub fn unfold(value: &[u8]) -> Cow<'_, [u8]> {
+    let Some(first) = memchr::memchr2(b'\r', b'\n', value) else { return Cow::Borrowed(value) };
     let mut out = Vec::with_capacity(value.len());
-    let mut i = 0;
+    out.extend_from_slice(value.get(..first).unwrap_or_default());
+    let mut i = first + 1;
     while let Some(off) = memchr::memchr2(b'\r', b'\n', value.get(i..).unwrap_or_default()) {
         out.extend_from_slice(value.get(i..i + off).unwrap_or_default());
         i += off + 1;
     }
     out.extend_from_slice(value.get(i..).unwrap_or_default());
-    out
+    Cow::Owned(out)
 }
 
 /// An encoded word found in text.
 struct Word<'a> {
     charset: &'a [u8],
-    bytes: Vec<u8>,
+    text: &'a [u8],
+    q: bool,
     end: usize,
 }
 
@@ -100,12 +106,12 @@ fn parse_word(s: &[u8], at: usize) -> Option<Word<'_>> {
         Some(p) => charset_full.get(..p)?,
         None => charset_full,
     };
-    let bytes = match enc {
-        b'B' | b'b' => transfer::base64(text).data,
-        b'Q' | b'q' => transfer::q_word(text),
+    let q = match enc {
+        b'B' | b'b' => false,
+        b'Q' | b'q' => true,
         _ => return None,
     };
-    Some(Word { charset, bytes, end: at + 2 + text_start + end + 2 })
+    Some(Word { charset, text, q, end: at + 2 + text_start + end + 2 })
 }
 
 fn flush_words(charset: &[u8], buf: &mut Vec<u8>, out: &mut String) {
@@ -114,6 +120,7 @@ fn flush_words(charset: &[u8], buf: &mut Vec<u8>, out: &mut String) {
     }
     let label = String::from_utf8_lossy(charset);
     match charset::decode(&label, buf) {
+        Some(s) if !s.contains(['\r', '\n']) => out.push_str(&s),
         Some(s) => out.extend(s.chars().filter(|&c| c != '\r' && c != '\n')),
         None => {
             out.extend(String::from_utf8_lossy(buf).chars().filter(|&c| c != '\r' && c != '\n'));
@@ -161,7 +168,11 @@ pub fn decode_text(raw: &[u8], opts: TextOptions) -> String {
             flush_words(pending_cs, &mut pending, &mut out);
         }
         pending_cs = w.charset;
-        pending.extend_from_slice(&w.bytes);
+        if w.q {
+            transfer::q_word_into(w.text, &mut pending);
+        } else {
+            pending.extend_from_slice(&transfer::base64(w.text).data);
+        }
         i = w.end;
         search = w.end;
         last_word_end = Some(w.end);

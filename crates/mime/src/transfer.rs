@@ -40,33 +40,48 @@ static B64: [u8; 256] = b64_table();
 /// Decodes base64, skipping line breaks, white space and garbage octets, stopping at the
 /// first `=` pad and decoding a final group that lacks its padding as if it were padded.
 pub fn base64(input: &[u8]) -> Decoded {
-    let mut out = Vec::with_capacity(input.len() / 4 * 3 + 3);
+    // Output is written through a zero-filled buffer four octets at a time (three valid),
+    // so it has one octet of slack; it is truncated to the decoded length at the end.
+    let mut out = vec![0u8; input.len() / 4 * 3 + 4];
+    let mut pos = 0usize;
     let mut had_errors = false;
     let mut acc: u32 = 0;
     let mut n = 0u8;
-    let mut chunks = input.chunks_exact(4);
-    // Fast path: whole groups of four alphabet octets.
-    let mut rest: &[u8] = &[];
-    for (ci, group) in chunks.by_ref().enumerate() {
-        if let [a, b, c, d] = *group {
-            let (va, vb, vc, vd) =
-                (B64[a as usize], B64[b as usize], B64[c as usize], B64[d as usize]);
-            if (va | vb | vc | vd) & 0xC0 == 0 {
-                let v = (u32::from(va) << 18)
-                    | (u32::from(vb) << 12)
-                    | (u32::from(vc) << 6)
-                    | u32::from(vd);
-                out.extend_from_slice(&[(v >> 16) as u8, (v >> 8) as u8, v as u8]);
-                continue;
+    let mut i = 0;
+    loop {
+        // Fast path: groups of four alphabet octets through four pre-shifted tables; any
+        // octet outside the alphabet sets bit 24 and falls through to the slow path.
+        if n == 0 {
+            while let Some(g) = input.get(i..i + 8) {
+                let w0 =
+                    D0[g[0] as usize] | D1[g[1] as usize] | D2[g[2] as usize] | D3[g[3] as usize];
+                let w1 =
+                    D0[g[4] as usize] | D1[g[5] as usize] | D2[g[6] as usize] | D3[g[7] as usize];
+                if (w0 | w1) & BAD != 0 {
+                    break;
+                }
+                if let Some(dst) = out.get_mut(pos..pos + 7) {
+                    dst[..4].copy_from_slice(&w0.to_le_bytes());
+                    dst[3..7].copy_from_slice(&w1.to_le_bytes());
+                }
+                pos += 6;
+                i += 8;
+            }
+            while let Some(g) = input.get(i..i + 4) {
+                let w =
+                    D0[g[0] as usize] | D1[g[1] as usize] | D2[g[2] as usize] | D3[g[3] as usize];
+                if w & BAD != 0 {
+                    break;
+                }
+                if let Some(dst) = out.get_mut(pos..pos + 4) {
+                    dst.copy_from_slice(&w.to_le_bytes());
+                }
+                pos += 3;
+                i += 4;
             }
         }
-        rest = input.get(ci * 4..).unwrap_or_default();
-        break;
-    }
-    if rest.is_empty() {
-        rest = chunks.remainder();
-    }
-    for &c in rest {
+        let Some(&c) = input.get(i) else { break };
+        i += 1;
         let v = B64[c as usize];
         if v == INVALID {
             if c == b'=' {
@@ -80,19 +95,56 @@ pub fn base64(input: &[u8]) -> Decoded {
         acc = (acc << 6) | u32::from(v);
         n += 1;
         if n == 4 {
-            out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+            if let Some(dst) = out.get_mut(pos..pos + 3) {
+                dst.copy_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+            }
+            pos += 3;
             acc = 0;
             n = 0;
         }
     }
-    match n {
-        2 => out.push((acc >> 4) as u8),
-        3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
-        1 => had_errors = true,
-        _ => {}
-    }
+    let tail: &[u8] = match n {
+        2 => &[(acc >> 4) as u8],
+        3 => &[(acc >> 10) as u8, (acc >> 2) as u8],
+        1 => {
+            had_errors = true;
+            &[]
+        }
+        _ => &[],
+    };
+    out.truncate(pos);
+    out.extend_from_slice(tail);
     Decoded { data: out, had_errors }
 }
+
+const BAD: u32 = 0x0100_0000;
+
+// Tables giving each alphabet octet's six bits already shifted to their place in the
+// little-endian word of the three output octets; any other octet gives BAD.
+#[allow(clippy::indexing_slicing)]
+const fn shifted_table(slot: u32) -> [u32; 256] {
+    let mut t = [BAD; 256];
+    let base = b64_table();
+    let mut i = 0;
+    while i < 256 {
+        let v = base[i] as u32;
+        if v != INVALID as u32 {
+            t[i] = match slot {
+                0 => v << 2,
+                1 => (v >> 4) | ((v & 0xF) << 12),
+                2 => ((v >> 2) << 8) | ((v & 3) << 22),
+                _ => v << 16,
+            };
+        }
+        i += 1;
+    }
+    t
+}
+
+static D0: [u32; 256] = shifted_table(0);
+static D1: [u32; 256] = shifted_table(1);
+static D2: [u32; 256] = shifted_table(2);
+static D3: [u32; 256] = shifted_table(3);
 
 fn hex(c: u8) -> Option<u8> {
     match c {
@@ -183,8 +235,15 @@ pub fn quoted_printable(input: &[u8]) -> Decoded {
 }
 
 /// Decodes the RFC 2047 "Q" encoding: like quoted-printable, with `_` for a space.
+#[cfg(test)]
 pub(crate) fn q_word(input: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(input.len());
+    q_word_into(input, &mut out);
+    out
+}
+
+/// Like [`q_word`], appending to `out`.
+pub(crate) fn q_word_into(input: &[u8], out: &mut Vec<u8>) {
     let mut i = 0;
     while let Some(&c) = input.get(i) {
         match c {
@@ -204,7 +263,6 @@ pub(crate) fn q_word(input: &[u8]) -> Vec<u8> {
         }
         i += 1;
     }
-    out
 }
 
 /// Percent-decoding of RFC 2231 extended values (invalid escapes kept).

@@ -15,6 +15,28 @@ use crate::push::{Event, FieldKind, Parser, PartHeader, PartKind, RawField};
 use crate::text::{self, RawCharset, TextOptions};
 use crate::transfer;
 
+/// Fields that may appear at most once in a message header (RFC 5322 3.6).
+const SINGLE: [&str; 11] = [
+    "from",
+    "sender",
+    "reply-to",
+    "to",
+    "cc",
+    "bcc",
+    "subject",
+    "date",
+    "message-id",
+    "in-reply-to",
+    "references",
+];
+
+fn single_index(name: &[u8]) -> Option<usize> {
+    if !(2..=11).contains(&name.len()) {
+        return None;
+    }
+    SINGLE.iter().position(|s| name.eq_ignore_ascii_case(s.as_bytes()))
+}
+
 #[derive(Debug, Clone)]
 struct FieldNode {
     source: u32,
@@ -127,7 +149,6 @@ impl Message {
             }
             i += 1;
         }
-        msg.check_duplicates();
         msg
     }
 
@@ -139,10 +160,19 @@ impl Message {
         let fields = &mut self.fields;
         let diags = &mut self.diagnostics;
         let to_usize = |o: u64| usize::try_from(o).unwrap_or(usize::MAX);
+        // singleton fields of the current message header, counted as they come
+        let mut counts = [0u8; SINGLE.len()];
+        let mut msg_header = false;
         let mut sink = |ev: Event<'_>| match ev {
             Event::PartStart { part, parent, depth, offset } => {
                 let idx = base + part;
                 let parent = parent.map(|p| base + p).or(attach);
+                msg_header = parent.is_none_or(|p| {
+                    parts.get(p as usize).is_some_and(|n| {
+                        matches!(n.header.kind, PartKind::Message | PartKind::EncodedMessage)
+                    })
+                });
+                counts = [0u8; SINGLE.len()];
                 let off = to_usize(offset);
                 let nf = u32::try_from(fields.len()).unwrap_or(u32::MAX);
                 parts.push(PartNode {
@@ -179,6 +209,19 @@ impl Message {
                 }
             }
             Event::Field { part, field } => {
+                if msg_header
+                    && let Some(k) = single_index(field.name())
+                    && let Some(c) = counts.get_mut(k)
+                {
+                    *c = c.saturating_add(1);
+                    if *c == 2 {
+                        diags.push(Diagnostic {
+                            kind: DiagnosticKind::DuplicateField,
+                            part: base + part,
+                            offset: field.offset,
+                        });
+                    }
+                }
                 let start = to_usize(field.offset);
                 fields.push(FieldNode {
                     source,
@@ -213,45 +256,6 @@ impl Message {
         parser.push(&src, &mut sink);
         parser.finish(&mut sink);
         self.sources.push(src);
-    }
-
-    fn check_duplicates(&mut self) {
-        const SINGLE: [&str; 11] = [
-            "from",
-            "sender",
-            "reply-to",
-            "to",
-            "cc",
-            "bcc",
-            "subject",
-            "date",
-            "message-id",
-            "in-reply-to",
-            "references",
-        ];
-        let mut found = Vec::new();
-        for part in self.parts() {
-            if !part.is_message_header() {
-                continue;
-            }
-            let mut counts = [0usize; 11];
-            for f in part.fields() {
-                if let Some(k) =
-                    SINGLE.iter().position(|s| f.name().eq_ignore_ascii_case(s.as_bytes()))
-                    && let Some(c) = counts.get_mut(k)
-                {
-                    *c += 1;
-                    if *c == 2 {
-                        found.push(Diagnostic {
-                            kind: DiagnosticKind::DuplicateField,
-                            part: part.id(),
-                            offset: f.offset() as u64,
-                        });
-                    }
-                }
-            }
-        }
-        self.diagnostics.extend(found);
     }
 
     /// The input the message was parsed from.
@@ -343,6 +347,11 @@ impl<'m> Iterator for PreOrder<'m> {
     }
 }
 
+fn trim_owned(s: String) -> String {
+    let t = s.trim_matches([' ', '\t']);
+    if t.len() == s.len() { s } else { t.to_string() }
+}
+
 /// One header field of an entity.
 #[derive(Debug, Clone, Copy)]
 pub struct Field<'m> {
@@ -371,7 +380,7 @@ impl<'m> Field<'m> {
     }
 
     /// The unfolded value, raw octets.
-    pub fn unfolded(&self) -> Vec<u8> {
+    pub fn unfolded(&self) -> Cow<'m, [u8]> {
         text::unfold(self.raw.value())
     }
 
@@ -385,7 +394,7 @@ impl<'m> Field<'m> {
 
     /// The value as text with explicit options.
     pub fn text_with(&self, opts: TextOptions) -> String {
-        text::decode_text(self.raw.value(), opts).trim_matches([' ', '\t']).to_string()
+        trim_owned(text::decode_text(self.raw.value(), opts))
     }
 
     /// What kind of header line it is.

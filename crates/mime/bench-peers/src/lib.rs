@@ -1,0 +1,1 @@
+//! Head-to-head benchmarks live in `benches/peers.rs`.
