@@ -94,11 +94,11 @@ fn bench_replies(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(input.len() as u64));
     g.bench_function("mailwire", |b| {
         b.iter(|| {
-            let mut rest = input.clone();
+            let mut pos = 0;
             let mut n = 0usize;
-            while let Some((reply, used)) = Reply::parse(&rest, 1000).unwrap() {
+            while let Some((reply, next)) = Reply::parse_at(&input, pos, 1000).unwrap() {
                 black_box(reply);
-                rest = rest.slice(used..);
+                pos = next;
                 n += 1;
             }
             assert_eq!(n, 50_000);

@@ -961,7 +961,7 @@ impl SmtpClient {
             Pending::Auth { handle } => {
                 if code == ReplyCode::AUTH_CONTINUE {
                     self.pending.push_front(Pending::Auth { handle });
-                    let challenge = reply.first_line().clone();
+                    let challenge = reply.line(0).unwrap_or_default();
                     match self.sasl.as_mut().map(|x| x.challenge(challenge.as_bytes())) {
                         None => {
                             self.events.push_back(ClientEvent::AuthChallenge { handle, challenge });

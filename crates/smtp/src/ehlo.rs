@@ -92,15 +92,20 @@ impl Capabilities {
     /// Reads the capabilities from a positive EHLO/LHLO reply. Lines that are not a keyword
     /// are kept in `other` when they can be; unknown keywords are kept.
     pub fn from_reply(reply: &Reply) -> Self {
-        let mut caps = Self { greeting: reply.first_line().clone(), ..Self::default() };
-        for line in reply.lines().iter().skip(1) {
-            caps.add_line(line);
+        let raw = reply.raw();
+        let mut ranges = reply.line_ranges();
+        let greeting =
+            ranges.next().map_or_else(Text::empty, |(a, b)| Text::new_unchecked(raw.slice(a..b)));
+        let mut caps = Self { greeting, ..Self::default() };
+        for (a, b) in ranges {
+            caps.add_line(raw, a, b);
         }
         caps
     }
 
-    fn add_line(&mut self, line: &Text) {
-        let b = line.as_bytes();
+    /// Reads the keyword line `raw[start..end]`.
+    fn add_line(&mut self, raw: &Bytes, start: usize, end: usize) {
+        let b = raw.get(start..end).unwrap_or_default();
         let kw_end = b.iter().position(|&c| c == b' ' || c == b'=').unwrap_or(b.len());
         let kw = b.get(..kw_end).unwrap_or_default();
         let rest_at = (kw_end + 1).min(b.len());
@@ -113,7 +118,6 @@ impl Capabilities {
             4 if is(b"AUTH") => {
                 // tolerated: the pre-standard `AUTH=PLAIN LOGIN` form, sent next to `AUTH` by
                 // old servers for old clients; both forms add to one list.
-                let all = line.to_bytes();
                 let n = b.len();
                 let mut i = rest_at;
                 while i < n {
@@ -123,7 +127,7 @@ impl Capabilities {
                     }
                     let e = crate::types::find(b' ', b.get(i..).unwrap_or_default())
                         .map_or(n, |r| i + r);
-                    if let Ok(k) = Keyword::new(all.slice(i..e))
+                    if let Ok(k) = Keyword::new(raw.slice(start + i..start + e))
                         && !self.auth.contains(&k)
                     {
                         self.auth.push(k);
@@ -131,7 +135,7 @@ impl Capabilities {
                     i = e;
                 }
             }
-            _ if b.get(kw_end) == Some(&b'=') => self.push_other(line, kw_end),
+            _ if b.get(kw_end) == Some(&b'=') => self.push_other(&raw.slice(start..end), kw_end),
             10 if is(b"PIPELINING") => self.pipelining = true,
             8 if is(b"8BITMIME") => self.eight_bit_mime = true,
             10 if is(b"BINARYMIME") => self.binary_mime = true,
@@ -143,7 +147,7 @@ impl Capabilities {
             10 if is(b"REQUIRETLS") => self.requiretls = true,
             4 if is(b"RRVS") => self.rrvs = true,
             11 if is(b"MT-PRIORITY") => {
-                self.mt_priority = Some(Text::new_unchecked(line.to_bytes().slice(rest_at..)));
+                self.mt_priority = Some(Text::new_unchecked(raw.slice(start + rest_at..end)));
             }
             9 if is(b"DELIVERBY") => {
                 self.deliver_by = Some(words(rest).next().and_then(parse_size).unwrap_or(0));
@@ -157,7 +161,7 @@ impl Capabilities {
                             max_datetime: Text::new_unchecked(Bytes::copy_from_slice(dt)),
                         });
                     }
-                    _ => self.push_other(line, kw_end),
+                    _ => self.push_other(&raw.slice(start..end), kw_end),
                 }
             }
             6 if is(b"LIMITS") => {
@@ -185,12 +189,11 @@ impl Capabilities {
                 }
                 self.limits = Some(l);
             }
-            _ => self.push_other(line, kw_end),
+            _ => self.push_other(&raw.slice(start..end), kw_end),
         }
     }
 
-    fn push_other(&mut self, line: &Text, kw_end: usize) {
-        let b = line.to_bytes();
+    fn push_other(&mut self, b: &Bytes, kw_end: usize) {
         let kw = b.slice(..kw_end);
         if is_keyword(&kw) {
             let params = b.slice((kw_end + 1).min(b.len())..);
@@ -306,6 +309,6 @@ impl Capabilities {
                 push(format!("{} {p}", e.keyword));
             }
         }
-        Reply::from_lines(ReplyCode::OK, lines)
+        Reply::from_lines(ReplyCode::OK, &lines)
     }
 }

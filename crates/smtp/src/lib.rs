@@ -33,7 +33,7 @@ pub use params::{
     BodyType, DeliverBy, DeliverByMode, MailAuth, MailParams, Notify, Orcpt, Param, RcptParams,
     Ret, Rrvs,
 };
-pub use reply::{EnhancedCode, Reply, ReplyCode, ReplyError, ReplyParser};
+pub use reply::{EnhancedCode, Lines, Reply, ReplyCode, ReplyError, ReplyParser};
 pub use server::{ServerConfig, ServerError, ServerEvent, ServerUsageError, SmtpServer};
 pub use types::{
     Domain, ForwardPath, Keyword, LocalPart, Mailbox, ParamValue, ReversePath, Text, ValueError,

@@ -395,8 +395,8 @@ impl Replayer {
                     return fail(line, Side::Server, format!("client machine: {e}"));
                 }
             }
-            let lines = reply.lines().len();
-            let first = show(reply.first_line().as_bytes());
+            let lines = reply.line_count();
+            let first = show(reply.first_line());
             let more = if lines > 1 { format!(" (+{} lines)", lines - 1) } else { String::new() };
             self.report.lines.push(format!("{line} S: {} {first}{more}{note}", reply.code()));
             self.server_events()?;

@@ -160,10 +160,67 @@ impl fmt::Display for EnhancedCode {
 }
 
 /// A complete reply: a code and one or more text lines (every line kept).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// A parsed reply is one zero-copy slice of the received bytes (all its lines, as received);
+/// the line texts are read from it on demand. Two replies are equal when their codes and line
+/// texts are, however their lines ended on the wire.
+#[derive(Debug, Clone)]
 pub struct Reply {
     code: ReplyCode,
-    lines: Vec<Text>,
+    /// Wire lines, each starting with the code; ending in CRLF or LF (the last may have none).
+    raw: Bytes,
+}
+
+impl PartialEq for Reply {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code && self.lines().eq(other.lines())
+    }
+}
+
+impl Eq for Reply {}
+
+impl core::hash::Hash for Reply {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.code.hash(state);
+        for l in self.lines() {
+            l.hash(state);
+        }
+    }
+}
+
+/// The text of each line of a [`Reply`] (after the code and separator).
+#[derive(Debug, Clone)]
+pub struct Lines<'a> {
+    rest: &'a [u8],
+    base: usize,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        self.next_range().map(|(line, _, _)| line)
+    }
+}
+
+impl<'a> Lines<'a> {
+    /// The next line's text and its range in the reply's bytes.
+    fn next_range(&mut self) -> Option<(&'a [u8], usize, usize)> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let (line, used) = match self.rest.iter().position(|&c| c == b'\n') {
+            Some(lf) => (self.rest.get(..lf).unwrap_or_default(), lf + 1),
+            None => (self.rest, self.rest.len()),
+        };
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let start = self.base + 4.min(line.len());
+        let end = self.base + line.len();
+        let text = line.get(4..).unwrap_or_default();
+        self.rest = self.rest.get(used..).unwrap_or_default();
+        self.base += used;
+        Some((text, start, end))
+    }
 }
 
 /// A reply line or reply that could not be parsed.
@@ -192,28 +249,31 @@ pub enum ReplyError {
 impl Reply {
     /// A single-line reply. `text` must not hold CR, LF or NUL.
     pub fn new(code: u16, text: &str) -> Result<Self, ValueError> {
-        Ok(Self { code: ReplyCode::new(code)?, lines: vec![Text::try_from(text)?] })
+        let text = Text::try_from(text)?;
+        Ok(Self::from_lines(ReplyCode::new(code)?, &[text]))
     }
 
     /// A reply from a code and lines (one empty line if `lines` is empty).
-    pub fn from_lines(code: ReplyCode, mut lines: Vec<Text>) -> Self {
+    pub fn from_lines(code: ReplyCode, lines: &[Text]) -> Self {
+        let mut out = BytesMut::new();
+        encode_lines(code, lines.iter().map(Text::as_bytes), lines.len().max(1), &mut out);
         if lines.is_empty() {
-            lines.push(Text::empty());
+            encode_lines(code, core::iter::once(&b""[..]), 1, &mut out);
         }
-        Self { code, lines }
+        Self { code, raw: out.freeze() }
     }
 
     /// A single-line reply from a constant (the code and text are known to be valid).
     pub(crate) fn new_static(code: u16, text: &'static str) -> Self {
-        Self {
-            code: ReplyCode(code),
-            lines: vec![Text::new_unchecked(Bytes::from_static(text.as_bytes()))],
-        }
+        Self::from_lines(
+            ReplyCode(code),
+            &[Text::new_unchecked(Bytes::from_static(text.as_bytes()))],
+        )
     }
 
     /// A single-line reply from built text (no CR, LF or NUL in it by construction).
     pub(crate) fn new_owned(code: u16, text: String) -> Self {
-        Self { code: ReplyCode(code), lines: vec![Text::new_unchecked(Bytes::from(text))] }
+        Self::from_lines(ReplyCode(code), &[Text::new_unchecked(Bytes::from(text))])
     }
 
     /// The reply code.
@@ -221,32 +281,55 @@ impl Reply {
         self.code
     }
 
-    /// Every line's text (after the code and separator), at least one.
-    pub fn lines(&self) -> &[Text] {
-        &self.lines
+    /// Every line's text (after the code and separator); at least one line.
+    pub fn lines(&self) -> Lines<'_> {
+        Lines { rest: &self.raw, base: 0 }
+    }
+
+    /// How many lines the reply has.
+    pub fn line_count(&self) -> usize {
+        self.lines().count()
+    }
+
+    /// The text of line `i` as a zero-copy [`Text`].
+    pub fn line(&self, i: usize) -> Option<Text> {
+        let mut it = self.lines();
+        for _ in 0..i {
+            it.next_range()?;
+        }
+        let (_, start, end) = it.next_range()?;
+        Some(Text::new_unchecked(self.raw.slice(start..end)))
+    }
+
+    /// Each line's text range in [`raw`](Self::raw) (crate-internal zero-copy access).
+    pub(crate) fn line_ranges(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let mut it = self.lines();
+        core::iter::from_fn(move || it.next_range().map(|(_, a, b)| (a, b)))
+    }
+
+    /// The reply's bytes as received (or as built).
+    pub(crate) const fn raw(&self) -> &Bytes {
+        &self.raw
     }
 
     /// The first line's text.
-    pub fn first_line(&self) -> &Text {
-        // lines is never empty: every constructor holds at least one
-        static EMPTY: Text = Text::empty();
-        self.lines.first().unwrap_or(&EMPTY)
+    pub fn first_line(&self) -> &[u8] {
+        self.lines().next().unwrap_or_default()
     }
 
     /// The enhanced status code at the start of the first line, if any.
     pub fn enhanced_code(&self) -> Option<EnhancedCode> {
-        EnhancedCode::parse_prefix(self.first_line().as_bytes()).map(|(c, _)| c)
+        EnhancedCode::parse_prefix(self.first_line()).map(|(c, _)| c)
     }
 
     /// All lines' text joined with spaces, enhanced codes removed from each line (for
     /// showing to people).
     pub fn message(&self) -> String {
         let mut s = String::new();
-        for (i, line) in self.lines.iter().enumerate() {
+        for (i, b) in self.lines().enumerate() {
             if i > 0 {
                 s.push(' ');
             }
-            let b = line.as_bytes();
             let b = match EnhancedCode::parse_prefix(b) {
                 Some((_, n)) => b.get(n..).unwrap_or_default().trim_ascii_start(),
                 None => b,
@@ -256,22 +339,9 @@ impl Reply {
         s
     }
 
-    /// Appends the reply, every line CRLF-terminated, to `out`.
+    /// Appends the reply in its canonical form, every line CRLF-terminated, to `out`.
     pub fn encode(&self, out: &mut BytesMut) {
-        let digits = self.code.digits();
-        let n = self.lines.len();
-        for (i, line) in self.lines.iter().enumerate() {
-            out.put_slice(&digits);
-            if i + 1 < n {
-                out.put_u8(b'-');
-                out.put_slice(line.as_bytes());
-            } else if !line.is_empty() || self.code == ReplyCode::AUTH_CONTINUE {
-                // RFC 4954 4: a challenge is "334" SP [base64], the space even when empty
-                out.put_u8(b' ');
-                out.put_slice(line.as_bytes());
-            }
-            out.put_slice(b"\r\n");
-        }
+        encode_lines(self.code, self.lines(), self.line_count(), out);
     }
 
     /// The encoded reply.
@@ -292,36 +362,65 @@ impl Reply {
     /// let input = Bytes::from_static(b"250-mx.example\r\n250 SIZE 1000\r\nnext");
     /// let (reply, used) = Reply::parse(&input, 1000).unwrap().unwrap();
     /// assert_eq!(reply.code().get(), 250);
-    /// assert_eq!(reply.lines().len(), 2);
+    /// assert_eq!(reply.line_count(), 2);
     /// assert_eq!(used, input.len() - 4);
     /// ```
     pub fn parse(input: &Bytes, max_lines: usize) -> Result<Option<(Self, usize)>, ReplyError> {
-        let mut lines: Vec<Text> = Vec::new();
+        Self::parse_at(input, 0, max_lines)
+    }
+
+    /// Like [`parse`](Self::parse) for the reply starting at `offset`; returns the offset
+    /// after it. Walking a buffer this way makes one `Bytes` per reply.
+    pub fn parse_at(
+        input: &Bytes,
+        offset: usize,
+        max_lines: usize,
+    ) -> Result<Option<(Self, usize)>, ReplyError> {
         let mut code = 0;
-        let mut pos = 0;
+        let mut pos = offset;
+        let mut n = 0;
         loop {
             let Some(rest) = input.get(pos..) else { return Ok(None) };
             let Some(lf) = memchr::memchr(b'\n', rest) else { return Ok(None) };
             let lf = pos + lf;
             let end = if lf > pos && input.get(lf - 1) == Some(&b'\r') { lf - 1 } else { lf };
-            let (c, last, text_start) = parse_line_at(input, pos, end)?;
-            if lines.is_empty() {
+            let (c, last, _) = parse_line_at(input, pos, end)?;
+            if n == 0 {
                 code = c;
-                if !last {
-                    lines.reserve(8);
-                }
             } else if c != code {
                 return Err(ReplyError::CodeMismatch { first: code, line: c });
             }
-            if lines.len() >= max_lines {
+            if n >= max_lines {
                 return Err(ReplyError::TooManyLines { limit: max_lines });
             }
-            lines.push(Text::new_unchecked(input.slice(text_start..end)));
+            n += 1;
             pos = lf + 1;
             if last {
-                return Ok(Some((Self { code: ReplyCode(code), lines }, pos)));
+                let reply = Self { code: ReplyCode(code), raw: input.slice(offset..pos) };
+                return Ok(Some((reply, pos)));
             }
         }
+    }
+}
+
+fn encode_lines<'a>(
+    code: ReplyCode,
+    lines: impl Iterator<Item = &'a [u8]>,
+    n: usize,
+    out: &mut BytesMut,
+) {
+    let digits = code.digits();
+    for (i, line) in lines.enumerate() {
+        out.put_slice(&digits);
+        if i + 1 < n {
+            out.put_u8(b'-');
+            out.put_slice(line);
+        } else if !line.is_empty() || code == ReplyCode::AUTH_CONTINUE {
+            // RFC 4954 4: a challenge is "334" SP [base64], the space even when empty
+            out.put_u8(b' ');
+            out.put_slice(line);
+        }
+        out.put_slice(b"\r\n");
     }
 }
 
@@ -346,7 +445,8 @@ fn parse_line_at(buf: &[u8], start: usize, end: usize) -> Result<(u16, bool, usi
         _ => return Err(ReplyError::Malformed),
     };
     let text = line.get(4..).unwrap_or_default();
-    if memchr::memchr3(b'\r', b'\n', 0, text).is_some() {
+    // lines are short: a plain loop beats memchr's setup
+    if text.iter().any(|&c| c == b'\r' || c == b'\n' || c == 0) {
         return Err(ReplyError::Malformed);
     }
     Ok((code, last, (start + 4).min(end)))
@@ -356,51 +456,60 @@ fn parse_line_at(buf: &[u8], start: usize, end: usize) -> Result<(u16, bool, usi
 #[derive(Debug, Clone)]
 pub struct ReplyParser {
     code: u16,
-    lines: Vec<Text>,
+    buf: BytesMut,
+    lines: usize,
     max_lines: usize,
 }
 
 impl ReplyParser {
     /// A parser that accepts replies of at most `max_lines` lines.
-    pub const fn new(max_lines: usize) -> Self {
-        Self { code: 0, lines: Vec::new(), max_lines }
+    pub fn new(max_lines: usize) -> Self {
+        Self { code: 0, buf: BytesMut::new(), lines: 0, max_lines }
     }
 
     /// Whether a multi-line reply is under way.
-    pub fn is_partial(&self) -> bool {
-        !self.lines.is_empty()
+    pub const fn is_partial(&self) -> bool {
+        self.lines > 0
     }
 
     /// Drops a partial reply.
     pub fn reset(&mut self) {
-        self.lines.clear();
+        self.buf.clear();
+        self.lines = 0;
     }
 
     /// Feeds one line without its ending; returns the reply once its last line is seen.
     /// After an error the partial reply is dropped.
     pub fn push(&mut self, line: &Bytes) -> Result<Option<Reply>, ReplyError> {
-        let (code, last, text) = match parse_line_at(line, 0, line.len()) {
-            Ok((code, last, at)) => (code, last, Text::new_unchecked(line.slice(at..))),
+        let (code, last, _) = match parse_line_at(line, 0, line.len()) {
+            Ok(x) => x,
             Err(e) => {
-                self.lines.clear();
+                self.reset();
                 return Err(e);
             }
         };
-        if self.lines.is_empty() {
+        if self.lines == 0 {
             self.code = code;
+            if last {
+                // the common single-line reply: the line itself, no copy
+                return Ok(Some(Reply { code: ReplyCode(code), raw: line.clone() }));
+            }
         } else if code != self.code {
             let first = self.code;
-            self.lines.clear();
+            self.reset();
             return Err(ReplyError::CodeMismatch { first, line: code });
         }
-        if self.lines.len() >= self.max_lines {
-            self.lines.clear();
+        if self.lines >= self.max_lines {
+            self.reset();
             return Err(ReplyError::TooManyLines { limit: self.max_lines });
         }
-        self.lines.push(text);
+        self.lines += 1;
+        self.buf.put_slice(line);
+        self.buf.put_slice(b"\r\n");
         if last {
-            let lines = core::mem::take(&mut self.lines);
-            return Ok(Some(Reply { code: ReplyCode(self.code), lines }));
+            self.lines = 0;
+            let raw = self.buf.split().freeze();
+            return Ok(Some(Reply { code: ReplyCode(self.code), raw }));
         }
         Ok(None)
     }

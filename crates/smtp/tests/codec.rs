@@ -168,7 +168,7 @@ fn replies_known_answers() {
     let r = three_way_reply(
         "250-foo.com greets bar.com\r\n250-8BITMIME\r\n250-SIZE\r\n250-DSN\r\n250 HELP\r\n",
     );
-    assert_eq!(r.lines().len(), 5);
+    assert_eq!(r.line_count(), 5);
     let caps = Capabilities::from_reply(&r);
     assert!(caps.eight_bit_mime && caps.dsn && caps.size == Some(0) && caps.has("HELP"));
     let r = three_way_reply("550 5.1.1 <bob@example.org>: Recipient address rejected\r\n");
@@ -341,10 +341,8 @@ fn command() -> impl Strategy<Value = Command> {
 
 fn reply() -> impl Strategy<Value = Reply> {
     (200u16..600, proptest::collection::vec("[ -~]{0,30}", 1..6)).prop_map(|(code, lines)| {
-        Reply::from_lines(
-            ReplyCode::new(code).unwrap(),
-            lines.iter().map(|l| Text::try_from(l.as_str()).unwrap()).collect(),
-        )
+        let lines: Vec<Text> = lines.iter().map(|l| Text::try_from(l.as_str()).unwrap()).collect();
+        Reply::from_lines(ReplyCode::new(code).unwrap(), &lines)
     })
 }
 
