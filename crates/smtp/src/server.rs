@@ -387,6 +387,39 @@ impl SmtpServer {
         Ok(())
     }
 
+    /// Answers the pending AUTH command or SASL response line with the outcome of a
+    /// `mailwire_sasl::ServerExchange` step: a challenge becomes `334 <base64>`, success
+    /// `235 2.7.0` (and returns who authenticated), the client's `*` `501 5.0.0`, a malformed
+    /// message `501 5.5.2`, any other failure `535 5.7.8`.
+    ///
+    /// Drive the exchange with the AUTH command's initial response
+    /// (`exchange.start(initial)`) and then with each [`ServerEvent::AuthResponse`] line
+    /// (`exchange.response(line)`).
+    pub fn answer_sasl(
+        &mut self,
+        step: &mailwire_sasl::ServerReply,
+    ) -> Result<Option<mailwire_sasl::Authenticated>, ServerUsageError> {
+        use mailwire_sasl::{ServerFailure, ServerReply};
+        let (reply, who) = match step {
+            ServerReply::Challenge(line) => match Text::new(Bytes::from(line.clone())) {
+                Ok(t) => (Reply::from_lines(ReplyCode::AUTH_CONTINUE, &[t]), None),
+                Err(_) => (Reply::new_static(454, "4.7.0 Temporary authentication failure"), None),
+            },
+            ServerReply::Success { identity, .. } => {
+                (Reply::new_static(235, "2.7.0 Authentication successful"), Some(identity.clone()))
+            }
+            ServerReply::Failure(ServerFailure::Cancelled) => {
+                (Reply::new_static(501, "5.0.0 Authentication cancelled"), None)
+            }
+            ServerReply::Failure(ServerFailure::Malformed(_) | ServerFailure::TooLong) => {
+                (Reply::new_static(501, "5.5.2 Cannot decode response"), None)
+            }
+            _ => (Reply::new_static(535, "5.7.8 Authentication credentials invalid"), None),
+        };
+        self.reply(&reply)?;
+        Ok(who)
+    }
+
     /// Answers the pending item with the default positive reply (the greeting, `250` to
     /// EHLO with the configured capabilities, `354` to DATA, `250` after a body, `221` to
     /// QUIT, `220` to STARTTLS...). AUTH and SASL lines get `535` (no mechanism configured)

@@ -785,3 +785,59 @@ fn explicit_rset_and_backpressure_figure() {
         matches!(&run.take_client()[..], [ClientEvent::Reply { handle, verb: Verb::Rset, .. }] if *handle == h)
     );
 }
+
+#[derive(Debug)]
+struct Users;
+
+impl mailwire_sasl::CredentialStore for Users {
+    fn verify_password(&self, authcid: &str, password: &Secret<String>) -> bool {
+        authcid == "tim" && password.expose() == "tanstaaf"
+    }
+}
+
+#[test]
+fn server_auth_through_mailwire_sasl() {
+    for (password, ok) in [("tanstaaf", true), ("wrong", false)] {
+        for chunking in Chunking::ALL {
+            let mut cfg = server_config();
+            cfg.capabilities.auth = vec![Keyword::try_from("PLAIN").unwrap()];
+            cfg.security = Security::Tls;
+            let mut client = ClientConfig::default();
+            client.security = Security::Tls;
+            let mut run = Run::new(client, cfg, chunking);
+            run.ehlo();
+            let plain =
+                mailwire_sasl::PlainClient::new("", "tim", Secret::new(password.into())).unwrap();
+            let ex = mailwire_sasl::ClientExchange::new(Box::new(plain));
+            let h = run.pair.client.auth(ex).unwrap();
+            let users = Users;
+            let mut server_ex: Option<mailwire_sasl::ServerExchange<'_>> = None;
+            let mut who = None;
+            run.settle(&mut |s, ev, _| match ev {
+                ServerEvent::Command(Command::Auth { initial, .. }) => {
+                    let mut x = mailwire_sasl::ServerExchange::new(
+                        Box::new(mailwire_sasl::PlainServer::new(&users)),
+                        mailwire_sasl::ServerExchangeConfig::default(),
+                    );
+                    let step = x.start(initial.as_ref().map(|i| i.expose().as_bytes()));
+                    who = s.answer_sasl(&step).unwrap();
+                    server_ex = Some(x);
+                }
+                ServerEvent::AuthResponse(line) => {
+                    let step = server_ex.as_mut().unwrap().response(line.expose().as_bytes());
+                    who = s.answer_sasl(&step).unwrap();
+                }
+                _ => {}
+            });
+            let evs = run.take_client();
+            let [ClientEvent::Reply { handle, verb: Verb::Auth, reply }] = &evs[..] else {
+                panic!("{evs:?}")
+            };
+            assert_eq!(*handle, h);
+            assert_eq!(reply.code().get() == 235, ok, "{reply}");
+            assert_eq!(who.is_some(), ok);
+            assert_eq!(run.pair.server.is_authenticated(), ok);
+            assert_eq!(run.pair.client.is_authenticated(), ok);
+        }
+    }
+}
