@@ -110,7 +110,7 @@ pub(crate) fn summarize(input: &[u8]) -> String {
         out.push_str(", \"params\": {");
         let mut seen: Vec<&str> = Vec::new();
         for prm in &ct.params {
-            if seen.contains(&prm.name.as_str()) {
+            if seen.contains(&prm.name.as_ref()) {
                 continue;
             }
             if !seen.is_empty() {

@@ -10,8 +10,8 @@ use crate::transfer;
 /// A parameter after RFC 2231 reassembly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Param {
-    /// Lowercase name, without RFC 2231 section or `*` markers.
-    pub name: String,
+    /// Lowercase name, without RFC 2231 section or `*` markers. Common names are borrowed.
+    pub name: Cow<'static, str>,
     /// Decoded value: sections joined, percent escapes and charset undone, quotes removed.
     pub value: String,
     /// RFC 2231 language tag, if one was given.
@@ -239,8 +239,36 @@ fn strip_comments(v: &[u8]) -> Cow<'_, [u8]> {
 
 /// A raw parameter as written: name (maybe with `*n*`), value octets, whether it was quoted.
 struct RawParam {
-    name: String,
+    name: Cow<'static, str>,
     value: Vec<u8>,
+}
+
+const PARAM_NAMES: [&str; 16] = [
+    "charset",
+    "boundary",
+    "name",
+    "filename",
+    "format",
+    "delsp",
+    "type",
+    "report-type",
+    "micalg",
+    "protocol",
+    "size",
+    "creation-date",
+    "modification-date",
+    "method",
+    "reply-type",
+    "start",
+];
+
+fn intern_param(name: &[u8]) -> Cow<'static, str> {
+    for c in PARAM_NAMES {
+        if name.eq_ignore_ascii_case(c.as_bytes()) {
+            return Cow::Borrowed(c);
+        }
+    }
+    Cow::Owned(String::from_utf8_lossy(name).to_ascii_lowercase())
 }
 
 fn is_tspecial_end(c: u8) -> bool {
@@ -303,10 +331,7 @@ fn split_params(s: &[u8], limit: usize) -> (Vec<RawParam>, bool) {
                 i += 1;
             }
             if bare && !name.is_empty() && out.len() < limit {
-                out.push(RawParam {
-                    name: String::from_utf8_lossy(name).to_ascii_lowercase(),
-                    value: Vec::new(),
-                });
+                out.push(RawParam { name: intern_param(name), value: Vec::new() });
             }
             continue;
         }
@@ -359,7 +384,7 @@ fn split_params(s: &[u8], limit: usize) -> (Vec<RawParam>, bool) {
             hit = true;
             break;
         }
-        out.push(RawParam { name: String::from_utf8_lossy(name).to_ascii_lowercase(), value });
+        out.push(RawParam { name: intern_param(name), value });
     }
     (out, hit)
 }
@@ -376,9 +401,25 @@ pub(crate) fn parse_params(s: &[u8], limit: usize, raw_cs: RawCharset) -> (Vec<P
         order: usize,
     }
     let (raw, hit) = split_params(s, limit);
+    if !raw.iter().any(|p| p.name.contains('*')) {
+        // no RFC 2231 section anywhere: every parameter stands alone
+        let out = raw
+            .into_iter()
+            .map(|p| {
+                let value = decode_phrase(&p.value, raw_cs);
+                let value = if value.contains(['\r', '\n']) {
+                    value.replace(['\r', '\n'], "")
+                } else {
+                    value
+                };
+                Param { name: p.name, value, language: None }
+            })
+            .collect();
+        return (out, hit);
+    }
     let mut secs: Vec<Sec> = Vec::with_capacity(raw.len());
     for (order, p) in raw.into_iter().enumerate() {
-        let mut name = p.name.as_str();
+        let mut name: &str = &p.name;
         let mut ext = false;
         if let Some(n) = name.strip_suffix('*') {
             name = n;
@@ -460,7 +501,7 @@ pub(crate) fn parse_params(s: &[u8], limit: usize, raw_cs: RawCharset) -> (Vec<P
         // no header injection through a decoded parameter (a file name, say)
         let value =
             if value.contains(['\r', '\n']) { value.replace(['\r', '\n'], "") } else { value };
-        out.push(Param { name: first.base.clone(), value, language });
+        out.push(Param { name: Cow::Owned(first.base.clone()), value, language });
         k = end;
     }
     (out, hit)

@@ -209,6 +209,10 @@ impl Pending {
     }
 }
 
+/// The searcher for line starts beginning with a dash, built once.
+static NL_DASH: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\n-"));
+
 /// Up to this many open boundaries are compared one by one; deeper stacks use the index.
 const INDEX_FROM: usize = 8;
 
@@ -249,6 +253,7 @@ pub struct Parser {
     field_kind: Option<FieldKind>,
     hdr_bytes: usize,
     ct_raw: Option<Vec<u8>>,
+    ct_buf: Vec<u8>,
     cte_raw: Option<Vec<u8>>,
     next_id: u32,
     base_depth: u32,
@@ -279,6 +284,7 @@ impl Parser {
             field_kind: None,
             hdr_bytes: 0,
             ct_raw: None,
+            ct_buf: Vec::new(),
             cte_raw: None,
             next_id: 0,
             base_depth: depth,
@@ -475,7 +481,10 @@ impl Parser {
             let name = field.name();
             if name.eq_ignore_ascii_case(b"content-type") {
                 if self.ct_raw.is_none() {
-                    self.ct_raw = Some(field.value().to_vec());
+                    let mut b = std::mem::take(&mut self.ct_buf);
+                    b.clear();
+                    b.extend_from_slice(field.value());
+                    self.ct_raw = Some(b);
                 }
             } else if name.eq_ignore_ascii_case(b"content-transfer-encoding")
                 && self.cte_raw.is_none()
@@ -578,6 +587,7 @@ impl Parser {
                 content_type.params =
                     crate::params::params_of_invalid(&raw, self.limits.max_params);
             }
+            self.ct_buf = raw;
         }
         let transfer_encoding =
             self.cte_raw.take().map(|v| TransferEncoding::parse(&v)).unwrap_or_default();
@@ -807,7 +817,7 @@ impl Parser {
             let cand = if !self.mid_line && rest.first() == Some(&b'-') {
                 Some(p)
             } else {
-                memchr::memmem::find(rest, b"\n-").map(|i| p + i + 1)
+                NL_DASH.find(rest).map(|i| p + i + 1)
             };
             let Some(c) = cand else {
                 if !rest.is_empty() {

@@ -68,6 +68,18 @@ pub fn unfold(value: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
+/// Position of the next `=?` (a short search: no searcher to build).
+fn find_word_start(s: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(b'=', s.get(i..)?) {
+        if s.get(i + off + 1) == Some(&b'?') {
+            return Some(i + off);
+        }
+        i += off + 1;
+    }
+    None
+}
+
 /// An encoded word found in text.
 struct Word<'a> {
     charset: &'a [u8],
@@ -141,7 +153,7 @@ pub fn decode_text(raw: &[u8], opts: TextOptions) -> String {
     let mut i = 0; // start of text not yet written
     let mut search = 0;
     let mut last_word_end: Option<usize> = None;
-    while let Some(off) = memchr::memmem::find(s.get(search..).unwrap_or_default(), b"=?") {
+    while let Some(off) = find_word_start(s.get(search..).unwrap_or_default()) {
         let at = search + off;
         let before_ok = at == 0 || matches!(s.get(at - 1), Some(b' ' | b'\t' | b'(' | b'"'));
         let word = if opts.lenient || before_ok { parse_word(&s, at) } else { None };

@@ -347,6 +347,15 @@ impl<'m> Iterator for PreOrder<'m> {
     }
 }
 
+fn trim_raw(v: &[u8]) -> &[u8] {
+    let start =
+        v.iter().position(|&c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n')).unwrap_or(v.len());
+    let v = v.get(start..).unwrap_or_default();
+    let end =
+        v.iter().rposition(|&c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n')).map_or(0, |e| e + 1);
+    v.get(..end).unwrap_or_default()
+}
+
 fn trim_owned(s: String) -> String {
     let t = s.trim_matches([' ', '\t']);
     if t.len() == s.len() { s } else { t.to_string() }
@@ -394,7 +403,7 @@ impl<'m> Field<'m> {
 
     /// The value as text with explicit options.
     pub fn text_with(&self, opts: TextOptions) -> String {
-        trim_owned(text::decode_text(self.raw.value(), opts))
+        trim_owned(text::decode_text(trim_raw(self.raw.value()), opts))
     }
 
     /// What kind of header line it is.
