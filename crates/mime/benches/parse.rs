@@ -64,7 +64,7 @@ fn bench(c: &mut Criterion) {
         let input = Bytes::from(input);
         g.throughput(Throughput::Bytes(input.len() as u64));
         g.bench_function(name, |b| {
-            b.iter(|| black_box(Message::parse_with(input.clone(), limits).part_count()))
+            b.iter(|| black_box(Message::parse_with(input.clone(), limits).part_count()));
         });
     }
     g.finish();
