@@ -829,6 +829,7 @@ impl SmtpClient {
                 self.transmit.push_back(out.freeze());
             }
             BodyMode::Bdat => {
+                self.check_bdat_wait()?;
                 self.write(&Command::Bdat { size: chunk.len() as u64, last: false });
                 self.transmit.push_back(Bytes::copy_from_slice(chunk));
                 self.pending.push_back(Pending::TxBdat { last: false });
@@ -846,7 +847,10 @@ impl SmtpClient {
                 self.stuffer.finish(&mut out);
                 self.transmit.push_back(out.freeze());
             }
-            BodyMode::Bdat => self.write(&Command::Bdat { size: 0, last: true }),
+            BodyMode::Bdat => {
+                self.check_bdat_wait()?;
+                self.write(&Command::Bdat { size: 0, last: true });
+            }
         }
         let lmtp = self.config.lmtp;
         if let Some((handle, _)) = self.raw_body.take() {
@@ -878,6 +882,16 @@ impl SmtpClient {
     /// reply is expected per RCPT answered 2xx since MAIL. Tracked by `raw_rcpts`.
     fn lmtp_accepted_raw(&self) -> usize {
         self.raw_rcpts
+    }
+
+    /// Without PIPELINING, each BDAT waits for the previous one's reply (RFC 3030 2); a new
+    /// [`ClientEvent::BodyReady`] says when.
+    fn check_bdat_wait(&self) -> Result<(), UsageError> {
+        let pipelining = self.caps.as_ref().is_some_and(|c| c.pipelining);
+        if !pipelining && self.pending.iter().any(|p| matches!(p, Pending::TxBdat { .. })) {
+            return Err(UsageError::WouldPipeline);
+        }
+        Ok(())
     }
 
     fn body_mode(&self) -> Result<BodyMode, UsageError> {
@@ -1172,8 +1186,14 @@ impl SmtpClient {
     }
 
     fn tx_bdat(&mut self, reply: Reply, last: bool) {
+        let pipelining = self.caps.as_ref().is_some_and(|c| c.pipelining);
         let Some(tx) = self.tx.as_mut() else { return };
         let ok = reply.code().is_positive();
+        if ok && !last && !pipelining {
+            let handle = tx.handle;
+            self.events.push_back(ClientEvent::BodyReady { handle });
+            return;
+        }
         if !ok && tx.data.is_none() {
             tx.data = Some(reply.clone());
             tx.failed = true;

@@ -841,3 +841,46 @@ fn server_auth_through_mailwire_sasl() {
         }
     }
 }
+
+#[test]
+fn binarymime_without_pipelining_waits_for_each_bdat_reply() {
+    for chunking in Chunking::ALL {
+        let mut cfg = server_config();
+        cfg.capabilities.pipelining = false;
+        cfg.capabilities.binary_mime = true;
+        let mut run = Run::new(ClientConfig::default(), cfg, chunking);
+        run.ehlo();
+        let mut env = envelope(&["a@x.net"]);
+        env.params.body = Some(BodyType::BinaryMime);
+        run.pair.client.send_mail(env, None).unwrap();
+        let mut pieces: Vec<&[u8]> = vec![b"\x00\x01binary\n", b"\r\rmore", b"end"];
+        pieces.reverse();
+        let mut report = None;
+        for _ in 0..10 {
+            run.go();
+            for ev in run.take_client() {
+                match ev {
+                    ClientEvent::BodyReady { .. } => {
+                        if let Some(p) = pieces.pop() {
+                            run.pair.client.body_chunk(p).unwrap();
+                            // a second chunk before the reply would be pipelining
+                            assert_eq!(
+                                run.pair.client.body_chunk(b"x"),
+                                Err(UsageError::WouldPipeline)
+                            );
+                        } else {
+                            run.pair.client.body_end().unwrap();
+                        }
+                    }
+                    ClientEvent::Transaction(r) => report = Some(r),
+                    other => panic!("{other:?}"),
+                }
+            }
+            if report.is_some() {
+                break;
+            }
+        }
+        assert!(report.unwrap().delivered());
+        assert_eq!(run.body, b"\x00\x01binary\n\r\rmoreend", "BDAT carries the octets as they are");
+    }
+}
