@@ -145,7 +145,14 @@ fn flush_words(charset: &[u8], buf: &mut Vec<u8>, out: &mut String) {
 /// words joined without the white space between them, and words of one charset joined before
 /// conversion so a character split across words survives), reads raw octets per `opts.raw`.
 /// CR and LF never appear in the result.
-pub fn decode_text(raw: &[u8], opts: TextOptions) -> String {
+pub fn decode_text(raw: &[u8], opts: TextOptions) -> Cow<'_, str> {
+    // Plain UTF-8 text without folds or encoded words is borrowed as it is.
+    if memchr::memchr2(b'\r', b'\n', raw).is_none()
+        && find_word_start(raw).is_none()
+        && let Ok(s) = core::str::from_utf8(raw)
+    {
+        return Cow::Borrowed(s);
+    }
     let s = unfold(raw);
     let mut out = String::with_capacity(s.len());
     let mut pending: Vec<u8> = Vec::new();
@@ -191,13 +198,13 @@ pub fn decode_text(raw: &[u8], opts: TextOptions) -> String {
     }
     flush_words(pending_cs, &mut pending, &mut out);
     raw_to_string(s.get(i..).unwrap_or_default(), opts.raw, &mut out);
-    out
+    Cow::Owned(out)
 }
 
 /// Decodes one value that may be a sequence of encoded words (display names, parameters):
 /// like [`decode_text`] in lenient mode.
 pub(crate) fn decode_phrase(raw: &[u8], raw_cs: RawCharset) -> String {
-    decode_text(raw, TextOptions { lenient: true, raw: raw_cs })
+    decode_text(raw, TextOptions { lenient: true, raw: raw_cs }).into_owned()
 }
 
 #[cfg(test)]
@@ -205,7 +212,7 @@ mod tests {
     use super::*;
 
     fn d(s: &str) -> String {
-        decode_text(s.as_bytes(), TextOptions::default())
+        decode_text(s.as_bytes(), TextOptions::default()).into_owned()
     }
 
     #[test]

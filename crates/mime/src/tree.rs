@@ -356,9 +356,14 @@ fn trim_raw(v: &[u8]) -> &[u8] {
     v.get(..end).unwrap_or_default()
 }
 
-fn trim_owned(s: String) -> String {
-    let t = s.trim_matches([' ', '\t']);
-    if t.len() == s.len() { s } else { t.to_string() }
+fn trim_cow(s: Cow<'_, str>) -> Cow<'_, str> {
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(b.trim_matches([' ', '\t'])),
+        Cow::Owned(o) => {
+            let t = o.trim_matches([' ', '\t']);
+            if t.len() == o.len() { Cow::Owned(o) } else { Cow::Owned(t.to_string()) }
+        }
+    }
 }
 
 /// One header field of an entity.
@@ -395,15 +400,14 @@ impl<'m> Field<'m> {
 
     /// The value as text, trimmed: unfolded, encoded words decoded (lenient), raw octets through the
     /// fallback chain. Never contains CR or LF.
-    pub fn text(&self) -> String {
-        text::decode_text(self.raw.value(), TextOptions::default())
-            .trim_matches([' ', '\t'])
-            .to_string()
+    /// Borrowed from the input when nothing needed decoding.
+    pub fn text(&self) -> Cow<'m, str> {
+        trim_cow(text::decode_text(trim_raw(self.raw.value()), TextOptions::default()))
     }
 
     /// The value as text with explicit options.
-    pub fn text_with(&self, opts: TextOptions) -> String {
-        trim_owned(text::decode_text(trim_raw(self.raw.value()), opts))
+    pub fn text_with(&self, opts: TextOptions) -> Cow<'m, str> {
+        trim_cow(text::decode_text(trim_raw(self.raw.value()), opts))
     }
 
     /// What kind of header line it is.
@@ -573,7 +577,7 @@ impl<'m> Part<'m> {
 
     /// The decoded text of the first field with this name.
     pub fn header_text(&self, name: &str) -> Option<String> {
-        self.header(name).map(|f| f.text())
+        self.header(name).map(|f| f.text().into_owned())
     }
 
     /// The header block as in the input, its terminating empty line included

@@ -333,3 +333,101 @@ proptest! {
         prop_assert_eq!(events(&m, &[]), events(&m, &cuts));
     }
 }
+
+#[test]
+fn duplicate_singletons_are_reported_and_the_first_wins() {
+    let msg =
+        Message::parse(&b"From: a@x\r\nSubject: one\r\nSubject: two\r\nFrom: b@y\r\n\r\n"[..]);
+    let dups: Vec<_> =
+        msg.diagnostics().iter().filter(|d| d.kind == DiagnosticKind::DuplicateField).collect();
+    assert_eq!(dups.len(), 2);
+    assert_eq!(msg.root().subject().as_deref(), Some("one"));
+    // Received and other repeatable fields are not singletons
+    let msg = Message::parse(&b"Received: a\r\nReceived: b\r\n\r\n"[..]);
+    assert!(msg.diagnostics().is_empty());
+}
+
+#[test]
+fn push_events_carry_offsets_and_exact_bodies() {
+    let m = b"Content-Type: multipart/mixed; boundary=b\r\n\r\npre\r\n--b\r\nX: 1\r\n\r\nbody\r\n--b--\r\npost";
+    let mut bodies: Vec<(BodyKind, Vec<u8>, u64)> = Vec::new();
+    let mut fields = Vec::new();
+    let mut parser = Parser::new(MimeLimits::DEFAULT);
+    let mut sink = |ev: Event<'_>| match ev {
+        Event::Body { kind, data, offset, .. } => bodies.push((kind, data.to_vec(), offset)),
+        Event::Field { field, .. } => {
+            fields.push((field.name().to_vec(), field.value().to_vec(), field.offset))
+        }
+        _ => {}
+    };
+    for b in m {
+        parser.push(std::slice::from_ref(b), &mut sink);
+    }
+    parser.finish(&mut sink);
+    let joined = |k: BodyKind| -> Vec<u8> {
+        bodies.iter().filter(|b| b.0 == k).flat_map(|b| b.1.clone()).collect()
+    };
+    assert_eq!(joined(BodyKind::Preamble), b"pre");
+    assert_eq!(joined(BodyKind::Content), b"body");
+    assert_eq!(joined(BodyKind::Epilogue), b"post");
+    for (_, data, off) in &bodies {
+        let o = usize::try_from(*off).unwrap();
+        assert_eq!(&m[o..o + data.len()], &data[..]);
+    }
+    assert_eq!(fields[1], (b"X".to_vec(), b" 1".to_vec(), 55));
+}
+
+#[test]
+fn deep_stack_uses_the_same_matching_rules() {
+    // more than eight open boundaries, prefixes of each other, closes and padding
+    let mut m = Vec::new();
+    for i in 0..12 {
+        m.extend_from_slice(
+            format!(
+                "Content-Type: multipart/mixed; boundary=\"x{}\"\r\n\r\n--x{}\r\n",
+                "-".repeat(i),
+                "-".repeat(i)
+            )
+            .as_bytes(),
+        );
+    }
+    m.extend_from_slice(b"\r\nleaf\r\n");
+    for i in (0..12).rev() {
+        m.extend_from_slice(format!("--x{}-- \r\n", "-".repeat(i)).as_bytes());
+    }
+    let msg = Message::parse(m.clone());
+    assert_eq!(msg.part_count(), 13);
+    assert!(msg.diagnostics().is_empty(), "{:?}", msg.diagnostics());
+    assert_eq!(msg.parts().last().unwrap().body_raw(), b"leaf");
+    assert_eq!(msg.to_bytes(), m);
+}
+
+#[test]
+fn bodies_attachments_and_text() {
+    let m = "From: =?utf-8?Q?Ren=C3=A9e?= <r@example.fr>\r\nTo: Team: a@x, \"B, b\" <b@y>;\r\n\
+Date: Thu, 20 Feb 2025 12:00:00 +0100\r\nMessage-ID: <id@x>\r\nReferences: <a@x> <b@x>\r\n\
+Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
+caf=E9 soft=\r\nbreak\r\n--b\r\nContent-Type: application/pdf; name=\"x.pdf\"\r\n\
+Content-Disposition: attachment; filename*=utf-8''r%C3%A9sum%C3%A9.pdf\r\nContent-Transfer-Encoding: base64\r\n\
+Content-ID: <cid1@x>\r\n\r\naGVsbG8=\r\n--b\r\nContent-Type: text/plain; charset=utf-7\r\n\r\nHi Mom -+Jjo--!\r\n--b--\r\n";
+    let msg = Message::parse(m.as_bytes().to_vec());
+    let root = msg.root();
+    let from = root.from().unwrap();
+    assert_eq!(from[0].mailboxes()[0].name.as_deref(), Some("Renée"));
+    let to = root.to().unwrap();
+    assert_eq!(to[0].mailboxes().len(), 2);
+    assert_eq!(to[0].mailboxes()[1].name.as_deref(), Some("B, b"));
+    assert_eq!(root.date().unwrap().to_iso8601(), "2025-02-20T12:00:00+01:00");
+    assert_eq!(root.message_id().as_deref(), Some("<id@x>"));
+    assert_eq!(root.references(), ["<a@x>", "<b@x>"]);
+    let kids: Vec<_> = root.children().collect();
+    assert_eq!(kids[0].text().as_deref(), Some("café softbreak"));
+    assert!(!kids[0].is_attachment());
+    assert!(kids[1].is_attachment());
+    assert_eq!(kids[1].filename().as_deref(), Some("résumé.pdf"));
+    assert_eq!(&kids[1].decoded_body()[..], b"hello");
+    assert_eq!(kids[1].content_id().as_deref(), Some("cid1@x"));
+    assert_eq!(kids[2].text().as_deref(), Some("Hi Mom -\u{263A}-!"));
+    assert_eq!(root.attachments().len(), 1);
+}
