@@ -356,7 +356,7 @@ fn push_events_carry_offsets_and_exact_bodies() {
     let mut sink = |ev: Event<'_>| match ev {
         Event::Body { kind, data, offset, .. } => bodies.push((kind, data.to_vec(), offset)),
         Event::Field { field, .. } => {
-            fields.push((field.name().to_vec(), field.value().to_vec(), field.offset))
+            fields.push((field.name().to_vec(), field.value().to_vec(), field.offset));
         }
         _ => {}
     };
