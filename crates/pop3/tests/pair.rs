@@ -569,3 +569,104 @@ fn configured_capabilities_drop_stls_under_tls() {
     let caps = p.client.capabilities().unwrap();
     assert!(caps.top() && !caps.stls());
 }
+
+mod scram {
+    use super::*;
+    use mailwire_sasl::{
+        ChannelBinding, CredentialStore, Nonce, ScramClient, ScramCredentials, ScramHash,
+        ScramServer, ServerMechanism, ServerStep,
+    };
+
+    struct Users(ScramCredentials);
+    impl CredentialStore for Users {
+        fn scram_credentials(&self, user: &str, _: ScramHash) -> Option<ScramCredentials> {
+            (user == "user").then(|| self.0.clone())
+        }
+    }
+
+    /// Runs SCRAM-SHA-256 through both machines; `send_final` says whether the server passes
+    /// its signature (as a last challenge) before `+OK`.
+    fn session(chunking: Chunking, send_final: bool) -> Pair<Client, Server> {
+        let users =
+            Users(ScramCredentials::derive(ScramHash::Sha256, b"pencil", b"salt1234", 4096));
+        let mut mech = ScramServer::new(
+            &users,
+            ScramHash::Sha256,
+            false,
+            Nonce::from_random_bytes(b"server random bytes").unwrap(),
+        );
+        let client_mech = ScramClient::new(
+            ScramHash::Sha256,
+            "",
+            "user",
+            Secret::new("pencil".into()),
+            Nonce::from_random_bytes(b"client random bytes").unwrap(),
+            ChannelBinding::Unsupported,
+        )
+        .unwrap();
+        let mut p = Pair::new(
+            Client::new(ClientConfig::default(), Security::Tls),
+            Server::new(ServerConfig::default(), Security::Tls),
+            chunking,
+        );
+        p.client.authenticate(Box::new(client_mech)).unwrap();
+        let mut succeeded = false;
+        loop {
+            p.drive();
+            let evs = p.take_server_events();
+            if evs.is_empty() {
+                break;
+            }
+            for ev in evs {
+                let (h, step) = match ev {
+                    ServerEvent::Command {
+                        handle,
+                        command: Command::Auth { initial_response, .. },
+                    } => (
+                        handle,
+                        mech.start(initial_response.as_ref().map(|r| r.expose().as_slice())),
+                    ),
+                    ServerEvent::AuthResponse { handle, response: AuthResponse::Data(d) } => {
+                        if succeeded {
+                            p.server.respond(handle, &Status::ok("welcome")).unwrap();
+                            continue;
+                        }
+                        (handle, mech.step(d.expose()))
+                    }
+                    _ => continue,
+                };
+                match step {
+                    ServerStep::Challenge(c) => p.server.challenge(h, &c).unwrap(),
+                    ServerStep::Success { additional_data, .. } => {
+                        succeeded = true;
+                        match additional_data {
+                            Some(d) if send_final => p.server.challenge(h, &d).unwrap(),
+                            _ => p.server.respond(h, &Status::ok("welcome")).unwrap(),
+                        }
+                    }
+                    ServerStep::Failure(_) => p.server.respond(h, &Status::err("no")).unwrap(),
+                    _ => unreachable!(),
+                }
+            }
+        }
+        p
+    }
+
+    #[test]
+    fn scram_sha_256_every_chunking() {
+        for chunking in Chunking::ALL {
+            let p = session(chunking, true);
+            assert_eq!(p.client.state(), State::Transaction, "{chunking:?}");
+        }
+    }
+
+    #[test]
+    fn success_without_server_proof_is_refused() {
+        let p = session(Chunking::Whole, false);
+        assert_ne!(p.client.state(), State::Transaction);
+        assert!(
+            p.client_events
+                .contains(&ClientEvent::ConnectionLost(ConnectionError::AuthenticationNotVerified))
+        );
+    }
+}
