@@ -670,3 +670,39 @@ mod scram {
         );
     }
 }
+
+#[test]
+fn long_initial_response_waits_for_the_first_challenge() {
+    let long = "p".repeat(300);
+    let mech = mailwire_sasl::PlainClient::new("", "ann", Secret::new(long.clone())).unwrap();
+    let mut p = Pair::new(
+        Client::new(ClientConfig::default(), Security::Tls),
+        Server::new(ServerConfig::default(), Security::Tls),
+        Chunking::Random(3),
+    );
+    p.client.authenticate(Box::new(mech)).unwrap();
+    p.drive();
+    let evs = p.take_server_events();
+    let Some(ServerEvent::Command {
+        handle,
+        command: Command::Auth { initial_response: None, .. },
+    }) = evs.into_iter().next()
+    else {
+        panic!("AUTH must come without its initial response")
+    };
+    p.server.challenge(handle, b"").unwrap();
+    p.drive();
+    let evs = p.take_server_events();
+    let expected = format!("\0ann\0{long}").into_bytes();
+    assert_eq!(
+        evs,
+        vec![ServerEvent::AuthResponse {
+            handle,
+            response: AuthResponse::Data(Secret::new(expected))
+        }]
+    );
+    p.server.respond(handle, &Status::ok("ok")).unwrap();
+    p.drive();
+    assert_eq!(p.client.state(), State::Transaction);
+    assert!(p.wire.iter().filter(|(_, b)| b.starts_with(b"AUTH")).all(|(_, b)| b.len() <= 255));
+}
