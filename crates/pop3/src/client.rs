@@ -21,7 +21,9 @@ use mailwire_sasl::{ClientMechanism, ClientStep};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ClientConfig {
-    /// Line, response and message size bounds.
+    /// Line, response and message size bounds. Bodies are streamed, so
+    /// `limits.message_size` (64 MiB by default) bounds the transfer of one RETR or TOP, not
+    /// memory: raise it to retrieve larger messages.
     pub limits: Limits,
     /// Send credentials (USER/PASS, APOP, AUTH) over a plaintext connection. Default `false`:
     /// those verbs return [`UsageError::PlaintextCredentials`] until TLS is up.
