@@ -84,3 +84,22 @@ fn every_pair_of_split_points() {
         }
     }
 }
+
+#[test]
+fn message_size_limit_bounds_one_body() {
+    let limits = mailwire_core::Limits::default().with_message_size(10);
+    let cfg = ClientConfig::default().with_plaintext_credentials(true).with_limits(limits);
+    let mut c = Client::new(cfg, Security::Tls);
+    c.handle_input(b"+OK ready\r\n");
+    c.user(Word::new("u").unwrap()).unwrap();
+    c.handle_input(b"+OK\r\n");
+    c.pass(Secret::new(Text::new("p").unwrap())).unwrap();
+    c.handle_input(b"+OK\r\n");
+    c.retr(MsgNum::new(1).unwrap()).unwrap();
+    c.handle_input(b"+OK\r\n0123456789\r\n.\r\n");
+    let evs: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
+    assert!(evs.contains(&ClientEvent::ConnectionLost(
+        mailwire_pop3::ConnectionError::MessageTooLarge { limit: 10 }
+    )));
+    assert!(c.is_closed());
+}
