@@ -249,6 +249,7 @@ pub struct Parser {
     pending_off: u64,
     mid_line: bool,
     field: Vec<u8>,
+    field_span: Option<(usize, usize)>,
     field_off: u64,
     field_kind: Option<FieldKind>,
     hdr_bytes: usize,
@@ -280,6 +281,7 @@ impl Parser {
             pending_off: 0,
             mid_line: false,
             field: Vec::new(),
+            field_span: None,
             field_off: 0,
             field_kind: None,
             hdr_bytes: 0,
@@ -406,7 +408,7 @@ impl Parser {
         self.finished = true;
         let end = self.pos;
         if matches!(self.frames.last().map(|f| f.state), Some(State::Header)) {
-            self.flush_field(sink);
+            self.flush_field(&[], sink);
             self.end_headers(end, true, sink);
         }
         self.flush_pending(sink);
@@ -436,6 +438,15 @@ impl Parser {
 
     /// Processes `data` (starting at `self.pos`); returns how many octets were consumed.
     fn run(&mut self, data: &[u8], eof: bool, sink: &mut impl FnMut(Event<'_>)) -> usize {
+        let used = self.run_inner(data, eof, sink);
+        // a field still open keeps its octets for the next chunk
+        if let Some((s, e)) = self.field_span.take() {
+            self.field.extend_from_slice(data.get(s..e).unwrap_or_default());
+        }
+        used
+    }
+
+    fn run_inner(&mut self, data: &[u8], eof: bool, sink: &mut impl FnMut(Event<'_>)) -> usize {
         let mut p = 0;
         while p < data.len() {
             let Some(state) = self.frames.last().map(|f| f.state) else { return data.len() };
@@ -447,13 +458,13 @@ impl Parser {
                     None if eof => rest,
                     None => {
                         if rest.len() > self.limits.max_header_size.saturating_sub(self.hdr_bytes) {
-                            self.header_overflow(base, sink);
+                            self.header_overflow(data, base, sink);
                             continue;
                         }
                         return p;
                     }
                 };
-                if self.header_line(line, base, sink) {
+                if self.header_line(data, p, line.len(), base, sink) {
                     p += line.len();
                 }
             } else {
@@ -467,16 +478,37 @@ impl Parser {
         p
     }
 
-    fn header_overflow(&mut self, offset: u64, sink: &mut impl FnMut(Event<'_>)) {
+    fn header_overflow(&mut self, data: &[u8], offset: u64, sink: &mut impl FnMut(Event<'_>)) {
         self.diag(DiagnosticKind::HeaderTooLarge, offset, sink);
-        self.flush_field(sink);
+        self.flush_field(data, sink);
         self.end_headers(offset, true, sink);
     }
 
-    fn flush_field(&mut self, sink: &mut impl FnMut(Event<'_>)) {
+    /// Adds the header line `data[p..p + len]` to the open field (borrowed while possible).
+    fn field_add(&mut self, data: &[u8], p: usize, len: usize) {
+        self.field_span = match self.field_span {
+            None => Some((p, p + len)),
+            Some((s, e)) if e == p => Some((s, p + len)),
+            Some((s, e)) => {
+                self.field.extend_from_slice(data.get(s..e).unwrap_or_default());
+                Some((p, p + len))
+            }
+        };
+    }
+
+    fn flush_field(&mut self, data: &[u8], sink: &mut impl FnMut(Event<'_>)) {
+        let span = self.field_span.take();
         let Some(kind) = self.field_kind.take() else { return };
         let part = self.frames.last().map_or(0, |f| f.id);
-        let field = RawField::parse(&self.field, self.field_off, kind);
+        let raw: &[u8] = match span {
+            Some((s, e)) if self.field.is_empty() => data.get(s..e).unwrap_or_default(),
+            Some((s, e)) => {
+                self.field.extend_from_slice(data.get(s..e).unwrap_or_default());
+                &self.field
+            }
+            None => &self.field,
+        };
+        let field = RawField::parse(raw, self.field_off, kind);
         if kind == FieldKind::Field {
             let name = field.name();
             if name.eq_ignore_ascii_case(b"content-type") {
@@ -498,10 +530,18 @@ impl Parser {
 
     /// Handles one header line (with its line ending, or without at the end of input).
     /// Returns false when the line was not consumed (it starts the body).
-    fn header_line(&mut self, line: &[u8], off: u64, sink: &mut impl FnMut(Event<'_>)) -> bool {
+    fn header_line(
+        &mut self,
+        data: &[u8],
+        p: usize,
+        len: usize,
+        off: u64,
+        sink: &mut impl FnMut(Event<'_>),
+    ) -> bool {
+        let line = data.get(p..p + len).unwrap_or_default();
         let content = strip_eol(line);
         if self.hdr_bytes + line.len() > self.limits.max_header_size {
-            self.header_overflow(off, sink);
+            self.header_overflow(data, off, sink);
             return false;
         }
         let message_start = self.frames.last().is_some_and(|f| f.message_start);
@@ -510,24 +550,24 @@ impl Parser {
         }
         if message_start && self.hdr_bytes == 0 && content.starts_with(b"From ") {
             self.hdr_bytes += line.len();
-            self.field.extend_from_slice(line);
+            self.field_add(data, p, len);
             self.field_off = off;
             self.field_kind = Some(FieldKind::MboxFrom);
-            self.flush_field(sink);
+            self.flush_field(data, sink);
             return true;
         }
         if !self.bounds.is_empty()
             && content.starts_with(b"--")
             && let Some((k, close)) = self.match_delim(content)
         {
-            self.flush_field(sink);
+            self.flush_field(data, sink);
             self.end_headers(off, true, sink);
             self.on_delimiter(k, close, off, off + line.len() as u64, sink);
             return true;
         }
         if content.is_empty() {
             self.hdr_bytes += line.len();
-            self.flush_field(sink);
+            self.flush_field(data, sink);
             self.end_headers(off + line.len() as u64, false, sink);
             return true;
         }
@@ -539,7 +579,7 @@ impl Parser {
                 self.field_off = off;
                 self.field_kind = Some(FieldKind::Orphan);
             }
-            self.field.extend_from_slice(line);
+            self.field_add(data, p, len);
             return true;
         }
         if let Some(colon) = memchr::memchr(b':', content) {
@@ -547,19 +587,19 @@ impl Parser {
             let trimmed = name.trim_ascii_end();
             let valid = !trimmed.is_empty() && trimmed.iter().all(|&c| (33..=126).contains(&c));
             if valid {
-                self.flush_field(sink);
+                self.flush_field(data, sink);
                 if trimmed.len() != name.len() {
                     self.diag(DiagnosticKind::SpaceBeforeColon, off, sink);
                 }
                 self.hdr_bytes += line.len();
                 self.field_off = off;
                 self.field_kind = Some(FieldKind::Field);
-                self.field.extend_from_slice(line);
+                self.field_add(data, p, len);
                 return true;
             }
         }
         // Not a header line: the body starts here.
-        self.flush_field(sink);
+        self.flush_field(data, sink);
         self.diag(DiagnosticKind::MissingHeaderBodySeparator, off, sink);
         self.end_headers(off, false, sink);
         false

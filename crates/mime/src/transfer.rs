@@ -40,6 +40,17 @@ static B64: [u8; 256] = b64_table();
 /// Decodes base64, skipping line breaks, white space and garbage octets, stopping at the
 /// first `=` pad and decoding a final group that lacks its padding as if it were padded.
 pub fn base64(input: &[u8]) -> Decoded {
+    // Well-formed input (alphabet, white space, final padding) goes through the vectorized
+    // decoder; anything else through the tolerant one below, which gives the same octets for
+    // well-formed input.
+    if let Ok(data) = base64_simd::forgiving_decode_to_vec(input) {
+        return Decoded { data, had_errors: false };
+    }
+    base64_tolerant(input)
+}
+
+#[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
+fn base64_tolerant(input: &[u8]) -> Decoded {
     // Output is written through a zero-filled buffer four octets at a time (three valid),
     // so it has one octet of slack; it is truncated to the decoded length at the end.
     let mut out = vec![0u8; input.len() / 4 * 3 + 4];
@@ -162,74 +173,63 @@ fn hex(c: u8) -> Option<u8> {
 pub fn quoted_printable(input: &[u8]) -> Decoded {
     let mut out = Vec::with_capacity(input.len());
     let mut had_errors = false;
+    // octets before `keep` came from escapes or line ends: never dropped as trailing space
+    let mut keep = 0usize;
     let mut i = 0;
-    while i < input.len() {
-        let Some(off) = memchr::memchr3(b'=', b'\n', b' ', input.get(i..).unwrap_or_default())
-            .or_else(|| memchr::memchr(b'\t', input.get(i..).unwrap_or_default()))
-        else {
-            out.extend_from_slice(input.get(i..).unwrap_or_default());
+    let trim = |out: &mut Vec<u8>, keep: usize| {
+        while out.len() > keep && matches!(out.last(), Some(b' ' | b'\t')) {
+            out.pop();
+        }
+    };
+    loop {
+        let rest = input.get(i..).unwrap_or_default();
+        let Some(off) = memchr::memchr2(b'=', b'\n', rest) else {
+            out.extend_from_slice(rest);
+            trim(&mut out, keep);
             break;
         };
         let j = i + off;
         out.extend_from_slice(input.get(i..j).unwrap_or_default());
-        let c = input.get(j).copied().unwrap_or(b'\n');
-        match c {
-            b'=' => {
-                let h = input.get(j + 1).copied().and_then(hex);
-                let l = input.get(j + 2).copied().and_then(hex);
-                if let (Some(h), Some(l)) = (h, l) {
-                    out.push(h << 4 | l);
-                    i = j + 3;
-                    continue;
-                }
-                // soft break: '=' then optional white space then a line end (or the end)
-                let mut k = j + 1;
-                while matches!(input.get(k), Some(b' ' | b'\t')) {
-                    k += 1;
-                }
-                match input.get(k) {
-                    Some(b'\r') if input.get(k + 1) == Some(&b'\n') => i = k + 2,
-                    Some(b'\n') => i = k + 1,
-                    None => i = k,
-                    _ => {
-                        had_errors = true;
-                        out.push(b'=');
-                        i = j + 1;
-                    }
-                }
+        if input.get(j) == Some(&b'\n') {
+            let cr = out.len() > keep && out.last() == Some(&b'\r');
+            if cr {
+                out.pop();
             }
-            b'\n' => {
-                // drop trailing white space already written before a line break
-                let cr = out.last() == Some(&b'\r');
-                if cr {
-                    out.pop();
-                }
-                while matches!(out.last(), Some(b' ' | b'\t')) {
-                    out.pop();
-                }
-                if cr {
-                    out.push(b'\r');
-                }
-                out.push(b'\n');
-                i = j + 1;
+            trim(&mut out, keep);
+            if cr {
+                out.push(b'\r');
             }
+            out.push(b'\n');
+            keep = out.len();
+            i = j + 1;
+            continue;
+        }
+        let h = input.get(j + 1).copied().and_then(hex);
+        let l = input.get(j + 2).copied().and_then(hex);
+        if let (Some(h), Some(l)) = (h, l) {
+            out.push(h << 4 | l);
+            keep = out.len();
+            i = j + 3;
+            continue;
+        }
+        // soft break: '=' then optional white space then a line end (or the end)
+        let mut k = j + 1;
+        while matches!(input.get(k), Some(b' ' | b'\t')) {
+            k += 1;
+        }
+        match input.get(k) {
+            Some(b'\r') if input.get(k + 1) == Some(&b'\n') => i = k + 2,
+            Some(b'\n') => i = k + 1,
+            None => i = k,
             _ => {
-                // a run of white space: kept unless a line end follows
-                let mut k = j;
-                while matches!(input.get(k), Some(b' ' | b'\t')) {
-                    k += 1;
-                }
-                let at_eol = match input.get(k) {
-                    None | Some(b'\n') => true,
-                    Some(b'\r') => input.get(k + 1) == Some(&b'\n'),
-                    _ => false,
-                };
-                if !at_eol {
-                    out.extend_from_slice(input.get(j..k).unwrap_or_default());
-                }
-                i = k;
+                had_errors = true;
+                out.push(b'=');
+                keep = out.len();
+                i = j + 1;
+                continue;
             }
         }
+        keep = out.len();
     }
     Decoded { data: out, had_errors }
 }
@@ -386,6 +386,9 @@ mod tests {
         assert_eq!(quoted_printable(b"x  \r\ny\t\nz").data, b"x\r\ny\nz");
         assert_eq!(quoted_printable(b"soft= \r\nbreak").data, b"softbreak");
         assert_eq!(quoted_printable(b"end=").data, b"end");
+        assert_eq!(quoted_printable(b"a=20\r\nb=20").data, b"a \r\nb ");
+        assert_eq!(quoted_printable(b"tab\there \t").data, b"tab\there");
+        assert_eq!(base64(b"aGVsbG8=\r\n-- \r\nsig").data, b"hello");
         assert_eq!(q_word(b"a_b=41"), b"a bA");
         assert_eq!(percent(b"a%20b%zz"), b"a b%zz");
     }

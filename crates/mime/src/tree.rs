@@ -101,9 +101,9 @@ impl Message {
     pub fn parse_with(input: impl Into<Bytes>, limits: MimeLimits) -> Self {
         let src: Bytes = input.into();
         let mut msg = Self {
-            sources: Vec::new(),
-            parts: Vec::new(),
-            fields: Vec::new(),
+            sources: Vec::with_capacity(1),
+            parts: Vec::with_capacity(4),
+            fields: Vec::with_capacity(32),
             diagnostics: Vec::new(),
             limits,
         };
