@@ -50,8 +50,8 @@ fn bench_commands(c: &mut Criterion) {
         b.iter(|| {
             let mut pos = 0;
             let mut n = 0usize;
-            while let Some((cmd, next)) = Command::decode_at(&input, pos) {
-                black_box(cmd.is_ok());
+            while let Some((end, next)) = Command::line_at(&input, pos) {
+                black_box(Command::parse_in(&input, pos, end).is_ok());
                 pos = next;
                 n += 1;
             }
@@ -120,5 +120,38 @@ fn bench_replies(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_commands, bench_ehlo, bench_replies);
+/// One command kind at a time (20,000 lines each), to show where the mixed figure comes from.
+fn bench_command_kinds(c: &mut Criterion) {
+    let mut g = c.benchmark_group("command_kind_20k");
+    let kinds: [(&str, &[u8]); 4] = [
+        ("data", b"DATA\r\n"),
+        ("ehlo", b"EHLO client1.example.org\r\n"),
+        ("mail", b"MAIL FROM:<sender1@example.org> SIZE=12345 BODY=8BITMIME\r\n"),
+        ("rcpt", b"RCPT TO:<rcpt1@example.net>\r\n"),
+    ];
+    for (name, line) in kinds {
+        let input = Bytes::from(line.repeat(20_000));
+        g.throughput(Throughput::Bytes(input.len() as u64));
+        g.bench_function(format!("{name}/mailwire"), |b| {
+            b.iter(|| {
+                let mut pos = 0;
+                while let Some((end, next)) = Command::line_at(&input, pos) {
+                    black_box(Command::parse_in(&input, pos, end).is_ok());
+                    pos = next;
+                }
+            });
+        });
+        g.bench_function(format!("{name}/smtp-proto"), |b| {
+            b.iter(|| {
+                let mut it = input.iter();
+                while it.len() > 0 {
+                    black_box(smtp_proto::Request::parse(&mut it).is_ok());
+                }
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_commands, bench_command_kinds, bench_ehlo, bench_replies);
 criterion_main!(benches);

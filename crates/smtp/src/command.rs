@@ -365,6 +365,35 @@ impl Command {
         Self::decode_at(input, 0)
     }
 
+    /// Finds the CRLF-terminated line starting at `offset`: returns where its content ends
+    /// (before the CRLF) and where the next line starts, or `None` while it is incomplete.
+    /// Parse it with [`parse_in`](Self::parse_in); walking a buffer this way copies nothing.
+    ///
+    /// ```
+    /// use mailwire_smtp::{Bytes, Command};
+    ///
+    /// let buf = Bytes::from_static(b"NOOP\r\nDATA\r\nQU");
+    /// let mut pos = 0;
+    /// let mut verbs = Vec::new();
+    /// while let Some((end, next)) = Command::line_at(&buf, pos) {
+    ///     verbs.push(Command::parse_in(&buf, pos, end).unwrap().verb());
+    ///     pos = next;
+    /// }
+    /// assert_eq!(verbs.len(), 2);
+    /// assert_eq!(pos, 12);
+    /// ```
+    #[inline]
+    pub fn line_at(input: &[u8], offset: usize) -> Option<(usize, usize)> {
+        let mut from = offset;
+        loop {
+            let lf = from + memchr::memchr(b'\n', input.get(from..)?)?;
+            if lf > offset && input.get(lf - 1) == Some(&b'\r') {
+                return Some((lf - 1, lf + 1));
+            }
+            from = lf + 1;
+        }
+    }
+
     /// Like [`decode`](Self::decode) for the line starting at `offset`; returns the offset
     /// after the line. Walking a buffer this way makes no new `Bytes` per line.
     pub fn decode_at(input: &Bytes, offset: usize) -> Option<(Result<Self, CommandError>, usize)> {

@@ -191,9 +191,7 @@ fn each_param(
             ),
             None => (word, None),
         };
-        if !is_keyword(key) {
-            return Err("invalid parameter name");
-        }
+        // known names are matched as they are; `other` validates the rest
         f(key, value)?;
         pos = e;
     }

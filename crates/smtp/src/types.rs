@@ -261,6 +261,20 @@ fn class(c: u8) -> u8 {
     CLASS.get(usize::from(c)).copied().unwrap_or(0)
 }
 
+/// Whether every octet is in `which`, and the whole is valid UTF-8 (checked only when an
+/// octet above 0x7F was seen).
+#[inline]
+fn all_class(b: &[u8], which: u8) -> bool {
+    let mut high = 0u8;
+    for &c in b {
+        if class(c) & which == 0 {
+            return false;
+        }
+        high |= c;
+    }
+    high < 0x80 || core::str::from_utf8(b).is_ok()
+}
+
 pub(crate) fn is_domain(b: &[u8]) -> bool {
     match b {
         [] => false,
@@ -268,10 +282,7 @@ pub(crate) fn is_domain(b: &[u8]) -> bool {
             !inner.is_empty()
                 && inner.iter().all(|&c| c > b' ' && c < 0x7f && !matches!(c, b'[' | b']' | b'\\'))
         }
-        _ => {
-            b.iter().all(|&c| class(c) & DOMAIN_CHAR != 0)
-                && (b.is_ascii() || core::str::from_utf8(b).is_ok())
-        }
+        _ => all_class(b, DOMAIN_CHAR),
     }
 }
 
@@ -321,9 +332,7 @@ bytes_newtype_common!(LocalPart);
 
 fn is_dot_string(b: &[u8]) -> bool {
     // Tolerated: empty atoms (`a..b`, leading or trailing dot) as sent by some clients.
-    !b.is_empty()
-        && b.iter().all(|&c| class(c) & ATEXT != 0)
-        && (b.is_ascii() || core::str::from_utf8(b).is_ok())
+    !b.is_empty() && all_class(b, ATEXT)
 }
 
 fn is_quoted_string(b: &[u8]) -> bool {
