@@ -2,7 +2,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::types::{Keyword, ParamValue, XText, is_keyword, is_param_value, is_xtext};
+use crate::types::{Keyword, ParamValue, XText, is_param_value, is_xtext};
 
 /// A parameter the crate has no type for, kept as it was sent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -216,6 +216,7 @@ fn other(buf: &Bytes, key: &[u8], value: Value<'_>) -> Result<Param, &'static st
         Some(_) => return Err("invalid parameter value"),
         None => None,
     };
+    // Keyword::new validates the name (known names were matched exactly before)
     let keyword =
         Keyword::new(Bytes::copy_from_slice(key)).map_err(|_| "invalid parameter name")?;
     Ok(Param { keyword, value })
