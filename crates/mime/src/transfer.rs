@@ -40,17 +40,6 @@ static B64: [u8; 256] = b64_table();
 /// Decodes base64, skipping line breaks, white space and garbage octets, stopping at the
 /// first `=` pad and decoding a final group that lacks its padding as if it were padded.
 pub fn base64(input: &[u8]) -> Decoded {
-    // Well-formed input (alphabet, white space, final padding) goes through the vectorized
-    // decoder; anything else through the tolerant one below, which gives the same octets for
-    // well-formed input.
-    if let Ok(data) = base64_simd::forgiving_decode_to_vec(input) {
-        return Decoded { data, had_errors: false };
-    }
-    base64_tolerant(input)
-}
-
-#[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
-fn base64_tolerant(input: &[u8]) -> Decoded {
     // Output is written through a zero-filled buffer four octets at a time (three valid),
     // so it has one octet of slack; it is truncated to the decoded length at the end.
     let mut out = vec![0u8; input.len() / 4 * 3 + 4];
