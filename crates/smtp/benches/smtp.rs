@@ -78,8 +78,8 @@ fn bench_ehlo(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(input.len() as u64));
     g.bench_function("mailwire", |b| {
         b.iter(|| {
-            let (reply, _) = Reply::parse(&input, 1000).unwrap().unwrap();
-            black_box(Capabilities::from_reply(&reply))
+            let (caps, _, _) = Capabilities::parse(&input, 1000).unwrap().unwrap();
+            black_box(caps)
         });
     });
     g.bench_function("smtp-proto", |b| {

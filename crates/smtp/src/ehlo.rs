@@ -4,7 +4,7 @@ use bytes::Bytes;
 use core::fmt::Write as _;
 
 use crate::params::parse_size;
-use crate::reply::{Reply, ReplyCode};
+use crate::reply::{Reply, ReplyCode, ReplyError, parse_line_at};
 use crate::types::{Keyword, Text, is_keyword};
 
 /// `FUTURERELEASE max-interval max-date-time` (RFC 4865).
@@ -101,6 +101,53 @@ impl Capabilities {
             caps.add_line(raw, a, b);
         }
         caps
+    }
+
+    /// Parses an EHLO/LHLO reply straight from the wire in one pass (the same result as
+    /// [`Reply::parse`] then [`Capabilities::from_reply`], without building the `Reply`).
+    /// Returns `Ok(None)` while incomplete, else the capabilities, the reply code (check that
+    /// it is 250) and the octets used.
+    ///
+    /// ```
+    /// use mailwire_smtp::{Bytes, Capabilities};
+    ///
+    /// let wire = Bytes::from_static(b"250-mx.example\r\n250-PIPELINING\r\n250 SIZE 1000\r\n");
+    /// let (caps, code, used) = Capabilities::parse(&wire, 100).unwrap().unwrap();
+    /// assert!(caps.pipelining && caps.size == Some(1000) && code.get() == 250);
+    /// assert_eq!(used, wire.len());
+    /// ```
+    pub fn parse(
+        input: &Bytes,
+        max_lines: usize,
+    ) -> Result<Option<(Self, ReplyCode, usize)>, ReplyError> {
+        let mut caps = Self::default();
+        let mut code = 0;
+        let mut pos = 0;
+        let mut n = 0;
+        loop {
+            let Some(rest) = input.get(pos..) else { return Ok(None) };
+            let Some(lf) = memchr::memchr(b'\n', rest) else { return Ok(None) };
+            let lf = pos + lf;
+            let end = if lf > pos && input.get(lf - 1) == Some(&b'\r') { lf - 1 } else { lf };
+            let (c, last, text) = parse_line_at(input, pos, end)?;
+            if n == 0 {
+                code = c;
+                caps.greeting = Text::new_unchecked(input.slice(text..end));
+            } else if c != code {
+                return Err(ReplyError::CodeMismatch { first: code, line: c });
+            } else {
+                caps.add_line(input, text, end);
+            }
+            if n >= max_lines {
+                return Err(ReplyError::TooManyLines { limit: max_lines });
+            }
+            n += 1;
+            pos = lf + 1;
+            if last {
+                let code = ReplyCode::new(code).map_err(|_| ReplyError::Malformed)?;
+                return Ok(Some((caps, code, pos)));
+            }
+        }
     }
 
     /// Reads the keyword line `raw[start..end]`.

@@ -432,7 +432,11 @@ impl fmt::Display for Reply {
 
 /// Parses the reply line `buf[start..end]` (without CRLF): its code, whether it is the last
 /// line, and where its text starts.
-fn parse_line_at(buf: &[u8], start: usize, end: usize) -> Result<(u16, bool, usize), ReplyError> {
+pub(crate) fn parse_line_at(
+    buf: &[u8],
+    start: usize,
+    end: usize,
+) -> Result<(u16, bool, usize), ReplyError> {
     let line = buf.get(start..end).ok_or(ReplyError::Malformed)?;
     let Some(&[a, b, c]) = line.get(..3) else { return Err(ReplyError::Malformed) };
     if !(b'1'..=b'5').contains(&a) || !b.is_ascii_digit() || !c.is_ascii_digit() {
@@ -445,8 +449,11 @@ fn parse_line_at(buf: &[u8], start: usize, end: usize) -> Result<(u16, bool, usi
         _ => return Err(ReplyError::Malformed),
     };
     let text = line.get(4..).unwrap_or_default();
-    // lines are short: a plain loop beats memchr's setup
-    if text.iter().any(|&c| c == b'\r' || c == b'\n' || c == 0) {
+    // no early exit, so that the compiler can vectorise the scan of these short lines
+    let bad = text
+        .iter()
+        .fold(0u8, |acc, &c| acc | u8::from(c == b'\r') | u8::from(c == b'\n') | u8::from(c == 0));
+    if bad != 0 {
         return Err(ReplyError::Malformed);
     }
     Ok((code, last, (start + 4).min(end)))

@@ -402,3 +402,18 @@ proptest! {
         let _ = Reply::parse(&line, 10);
     }
 }
+
+#[test]
+fn capabilities_parse_in_one_pass_matches_from_reply() {
+    let wire = b(
+        "250-mx.example.org Hello\r\n250-PIPELINING\r\n250-SIZE 35882577\r\n250-AUTH LOGIN PLAIN\r\n250-AUTH=LOGIN\r\n250-LIMITS RCPTMAX=10\r\n250-XFOO bar\r\n250-X-KEY=v\r\n250 DSN\r\nrest",
+    );
+    let (caps, code, used) = Capabilities::parse(&wire, 100).unwrap().unwrap();
+    let (reply, used2) = Reply::parse(&wire, 100).unwrap().unwrap();
+    assert_eq!((code, used), (reply.code(), used2));
+    assert_eq!(caps, Capabilities::from_reply(&reply));
+    for i in 0..used {
+        assert!(Capabilities::parse(&wire.slice(..i), 100).unwrap().is_none());
+    }
+    assert!(Capabilities::parse(&b("250-a\r\n251 b\r\n"), 100).is_err());
+}
