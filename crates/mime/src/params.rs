@@ -165,7 +165,18 @@ impl TransferEncoding {
     pub fn parse(value: &[u8]) -> Self {
         let v = unfold(value);
         let v = strip_comments(&v);
-        let t = String::from_utf8_lossy(v.trim_ascii()).to_ascii_lowercase();
+        let v = v.trim_ascii();
+        for (name, te) in [
+            (&b"7bit"[..], Self::SevenBit),
+            (b"base64", Self::Base64),
+            (b"quoted-printable", Self::QuotedPrintable),
+            (b"8bit", Self::EightBit),
+        ] {
+            if v.eq_ignore_ascii_case(name) {
+                return te;
+            }
+        }
+        let t = String::from_utf8_lossy(v).to_ascii_lowercase();
         match t.as_str() {
             "7bit" | "" => Self::SevenBit,
             "8bit" => Self::EightBit,

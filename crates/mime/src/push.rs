@@ -255,7 +255,9 @@ pub struct Parser {
     hdr_bytes: usize,
     ct_raw: Option<Vec<u8>>,
     ct_buf: Vec<u8>,
-    cte_raw: Option<Vec<u8>>,
+    cte: Option<TransferEncoding>,
+    /// When set, every entity's header facts are kept for the tree builder (no clone).
+    kept: Option<Vec<(u32, PartHeader)>>,
     next_id: u32,
     base_depth: u32,
     started: bool,
@@ -287,12 +289,23 @@ impl Parser {
             hdr_bytes: 0,
             ct_raw: None,
             ct_buf: Vec::new(),
-            cte_raw: None,
+            cte: None,
+            kept: None,
             next_id: 0,
             base_depth: depth,
             started: false,
             finished: false,
         }
+    }
+
+    /// Keeps every entity's header facts, to be taken with `take_headers` (tree builder).
+    pub(crate) fn keep_headers(&mut self) {
+        self.kept = Some(Vec::new());
+    }
+
+    /// The kept header facts, by entity.
+    pub(crate) fn take_headers(&mut self) -> Vec<(u32, PartHeader)> {
+        self.kept.take().unwrap_or_default()
     }
 
     /// Number of octets pushed so far.
@@ -331,7 +344,7 @@ impl Parser {
         });
         self.hdr_bytes = 0;
         self.ct_raw = None;
-        self.cte_raw = None;
+        self.cte = None;
         self.mid_line = false;
         self.pending = Pending::None;
         sink(Event::PartStart { part: id, parent, depth, offset });
@@ -518,10 +531,9 @@ impl Parser {
                     b.extend_from_slice(field.value());
                     self.ct_raw = Some(b);
                 }
-            } else if name.eq_ignore_ascii_case(b"content-transfer-encoding")
-                && self.cte_raw.is_none()
+            } else if name.eq_ignore_ascii_case(b"content-transfer-encoding") && self.cte.is_none()
             {
-                self.cte_raw = Some(field.value().to_vec());
+                self.cte = Some(TransferEncoding::parse(field.value()));
             }
         }
         sink(Event::Field { part, field });
@@ -629,8 +641,7 @@ impl Parser {
             }
             self.ct_buf = raw;
         }
-        let transfer_encoding =
-            self.cte_raw.take().map(|v| TransferEncoding::parse(&v)).unwrap_or_default();
+        let transfer_encoding = self.cte.take().unwrap_or_default();
         let deep = depth as usize + 1 > self.limits.max_depth;
         let full = self.next_id as usize >= self.limits.max_parts;
         let mut kind = PartKind::Leaf;
@@ -669,6 +680,9 @@ impl Parser {
         let header =
             PartHeader { content_type, explicit_content_type: explicit, transfer_encoding, kind };
         sink(Event::HeaderEnd { part: id, header: &header, body_offset: body_start });
+        if let Some(kept) = self.kept.as_mut() {
+            kept.push((id, header));
+        }
         if kind == PartKind::Message {
             self.open_frame(Some(id), body_start, false, true, sink);
         }

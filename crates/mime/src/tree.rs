@@ -235,7 +235,9 @@ impl Message {
             }
             Event::HeaderEnd { part, header, body_offset } => {
                 if let Some(n) = parts.get_mut((base + part) as usize) {
-                    n.header = header.clone();
+                    // the header facts themselves are moved in after the parse; the kind is
+                    // needed now (children look at their parent's kind)
+                    n.header.kind = header.kind;
                     n.body_start = to_usize(body_offset);
                     n.body_end = n.body_start;
                 }
@@ -253,8 +255,14 @@ impl Message {
                 diags.push(d);
             }
         };
+        parser.keep_headers();
         parser.push(&src, &mut sink);
         parser.finish(&mut sink);
+        for (part, header) in parser.take_headers() {
+            if let Some(n) = self.parts.get_mut((base + part) as usize) {
+                n.header = header;
+            }
+        }
         self.sources.push(src);
     }
 
