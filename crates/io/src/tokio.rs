@@ -99,8 +99,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Transport<S> {
         with_stream!(self, s => s.read(buf).await, Ok(0))
     }
 
-    async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        with_stream!(self, s => { s.write_all(bytes).await?; s.flush().await }, Err(gone()))
+    /// Writes everything; `limit` bounds each wait for the peer to take bytes (inactivity),
+    /// not the whole write.
+    async fn write_all(&mut self, mut bytes: &[u8], limit: Option<Duration>) -> Result<(), Error> {
+        while !bytes.is_empty() {
+            let n = with_stream!(
+                self,
+                s => bounded(limit, Wait::Write, s.write(bytes)).await?,
+                return Err(Error::from_io(gone(), Wait::Write, limit))
+            );
+            if n == 0 {
+                return Err(Error::from_io(io::ErrorKind::WriteZero.into(), Wait::Write, limit));
+            }
+            bytes = bytes.get(n..).unwrap_or_default();
+        }
+        with_stream!(self, s => bounded(limit, Wait::Write, s.flush()).await, Ok(()))
     }
 
     /// Sends `close_notify` (TLS) and shuts the write side down.
@@ -370,7 +383,7 @@ impl<P: Protocol, S: AsyncRead + AsyncWrite + Unpin> Connection<P, S> {
             return Ok(());
         }
         let limit = self.options.write_timeout;
-        let result = bounded(limit, Wait::Write, self.transport.write_all(&self.write_buf)).await;
+        let result = self.transport.write_all(&self.write_buf, limit).await;
         self.bytes_written += self.write_buf.len() as u64;
         self.write_buf.clear();
         if result.is_err() {

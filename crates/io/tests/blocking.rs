@@ -180,6 +180,48 @@ fn a_stalled_client_gets_the_servers_last_words() {
 }
 
 #[test]
+fn a_machine_that_writes_on_timeout_keeps_the_session() {
+    let (l, addr) = listener();
+    let peer = raw_peer(l, |sock| {
+        sock.write_all(b"220 toy ready\r\n").unwrap();
+        // silent until the client's keepalive
+        assert_eq!(read_line(sock), "NOOP\r\n");
+        sock.write_all(b"221 bye\r\n").unwrap();
+    });
+    let client = ToyClient::new(Security::Plaintext).with_timeout(SHORT).with_keepalive();
+    let mut conn = Connection::new(client, connect(addr, Some(SHORT)).unwrap());
+    let (events, result) = events_until_closed(&mut conn);
+    result.unwrap();
+    assert_eq!(events, [reply("220 toy ready"), Toy::TimedOut, reply("221 bye")]);
+    assert_eq!(peer.join().unwrap(), b"");
+}
+
+#[test]
+fn a_peer_that_does_not_read_ends_in_a_write_timeout() {
+    let (l, addr) = listener();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    let peer = thread::spawn(move || {
+        let (sock, _) = l.accept().unwrap();
+        // hold the socket without reading until the client gave up
+        let _ = stop_rx.recv_timeout(Duration::from_secs(10));
+        drop(sock);
+    });
+    let mut client = ToyClient::new(Security::Plaintext);
+    client.send(&"x".repeat(64 * 1024 * 1024));
+    let mut options = mailwire_io::Options::default();
+    options.write_timeout = Some(SHORT);
+    let mut conn =
+        Connection::new(client, connect(addr, Some(SHORT)).unwrap()).with_options(options);
+    let start = Instant::now();
+    let err = conn.flush().unwrap_err();
+    assert!(matches!(err, Error::Timeout { during: Wait::Write, .. }), "{err:?}");
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(conn.is_closed());
+    stop_tx.send(()).unwrap();
+    peer.join().unwrap();
+}
+
+#[test]
 fn a_server_closing_mid_reply_is_a_peer_closed_error() {
     let (l, addr) = listener();
     let peer = raw_peer(l, |sock| {

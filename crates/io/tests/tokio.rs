@@ -177,6 +177,29 @@ async fn a_stalled_client_gets_the_servers_last_words() {
 }
 
 #[tokio::test]
+async fn a_peer_that_does_not_read_ends_in_a_write_timeout() {
+    let (l, addr) = listener().await;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let peer = tokio::spawn(async move {
+        let (sock, _) = l.accept().await.unwrap();
+        let _ = tokio::time::timeout(Duration::from_secs(10), stop_rx).await;
+        drop(sock);
+    });
+    let mut machine = ToyClient::new(Security::Plaintext);
+    machine.send(&"x".repeat(64 * 1024 * 1024));
+    let mut options = mailwire_io::Options::default();
+    options.write_timeout = Some(SHORT);
+    let mut conn = client(addr, machine).await.with_options(options);
+    let start = Instant::now();
+    let err = conn.flush().await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { during: Wait::Write, .. }), "{err:?}");
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(conn.is_closed());
+    stop_tx.send(()).unwrap();
+    peer.await.unwrap();
+}
+
+#[tokio::test]
 async fn a_server_closing_mid_reply_is_a_peer_closed_error() {
     let (l, addr) = listener().await;
     let peer = raw_peer(l, |sock| {

@@ -151,6 +151,7 @@ pub(crate) struct ToyClient {
     out: Out,
     last_sent: String,
     timeout: Duration,
+    keepalive: bool,
 }
 
 impl ToyClient {
@@ -160,7 +161,14 @@ impl ToyClient {
             out: Out { tls: security == Security::Tls, ..Out::default() },
             last_sent: String::new(),
             timeout: Duration::from_secs(10),
+            keepalive: false,
         }
+    }
+    /// On a timeout, send `NOOP` and keep waiting (like an IMAP IDLE refresh) instead of
+    /// giving up.
+    pub(crate) fn with_keepalive(mut self) -> Self {
+        self.keepalive = true;
+        self
     }
     pub(crate) fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -214,7 +222,11 @@ impl Protocol for ToyClient {
     }
     fn handle_timeout(&mut self) {
         self.out.events.push_back(Toy::TimedOut);
-        self.out.close();
+        if self.keepalive {
+            self.send("NOOP");
+        } else {
+            self.out.close();
+        }
     }
     fn handle_tls_established(&mut self) {
         self.out.waiting_tls = false;
