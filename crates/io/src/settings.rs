@@ -76,8 +76,10 @@ impl ClientSettings {
         Ok(self)
     }
 
-    /// The TLS side for a connection to `addr` (`host:port`).
-    pub(crate) fn tls_for(&self, addr: &str) -> Result<Tls, TlsError> {
+    /// The client TLS side for a connection to `addr` (`host:port`): the configured
+    /// verification, for [`server_name`](Self::server_name) or else the host part of `addr`.
+    /// For driving a machine directly with these settings.
+    pub fn tls_for(&self, addr: &str) -> Result<Tls, TlsError> {
         let name = match &self.server_name {
             Some(name) => name.as_str(),
             None => host_of(addr),
