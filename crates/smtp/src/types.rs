@@ -265,14 +265,9 @@ fn class(c: u8) -> u8 {
 /// octet above 0x7F was seen).
 #[inline]
 fn all_class(b: &[u8], which: u8) -> bool {
-    let mut high = 0u8;
-    for &c in b {
-        if class(c) & which == 0 {
-            return false;
-        }
-        high |= c;
-    }
-    high < 0x80 || core::str::from_utf8(b).is_ok()
+    // no early exit: the loop is branch-free (these fields are short and usually valid)
+    let (all, high) = b.iter().fold((0xff_u8, 0_u8), |(all, high), &c| (all & class(c), high | c));
+    all & which != 0 && (high < 0x80 || core::str::from_utf8(b).is_ok())
 }
 
 pub(crate) fn is_domain(b: &[u8]) -> bool {
