@@ -33,7 +33,6 @@
 //! events, which the application (which knows the event type) may turn into
 //! [`Error::Protocol`].
 #![forbid(unsafe_code)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 #[cfg(feature = "blocking")]
 pub mod blocking;

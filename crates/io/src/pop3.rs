@@ -26,7 +26,12 @@ use mailwire_pop3::{
 };
 
 use crate::blocking::{Connection, connect};
+
+#[cfg(feature = "tokio")]
+mod asynchronous;
 use crate::{ClientSettings, Error, TlsError, TlsMode};
+#[cfg(feature = "tokio")]
+pub use asynchronous::AsyncPop3Client;
 
 /// A POP3 session over TCP: each method sends one command and waits for its answer.
 #[derive(Debug)]
@@ -34,11 +39,11 @@ pub struct Pop3Client {
     conn: Connection<Client, TcpStream>,
 }
 
-fn usage(e: UsageError) -> Error {
+pub(crate) fn usage(e: UsageError) -> Error {
     Error::Usage(e.to_string())
 }
 
-fn status_line(s: &Status) -> String {
+pub(crate) fn status_line(s: &Status) -> String {
     let mut out = bytes::BytesMut::new();
     s.encode(&mut out);
     String::from_utf8_lossy(&out).trim_end().to_owned()

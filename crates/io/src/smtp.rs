@@ -24,14 +24,19 @@ use mailwire_smtp::{
 };
 
 use crate::blocking::{Connection, connect};
+
+#[cfg(feature = "tokio")]
+mod asynchronous;
 use crate::{ClientSettings, Error, TlsError, TlsMode};
+#[cfg(feature = "tokio")]
+pub use asynchronous::AsyncSmtpClient;
 
 /// The machine this client drives.
-type Machine = mailwire_smtp::SmtpClient;
+pub(crate) type Machine = mailwire_smtp::SmtpClient;
 
 /// Message bodies go to the machine in pieces of this size: with BDAT each is one chunk, and
 /// their few replies fit in the socket buffers while the rest is written.
-const BODY_PIECE: usize = 256 * 1024;
+pub(crate) const BODY_PIECE: usize = 256 * 1024;
 
 /// An SMTP session over TCP: each method sends its commands and waits for the answers.
 #[derive(Debug)]
@@ -40,7 +45,7 @@ pub struct SmtpClient {
     hello: Domain,
 }
 
-fn usage(e: UsageError) -> Error {
+pub(crate) fn usage(e: UsageError) -> Error {
     Error::Usage(e.to_string())
 }
 
@@ -54,7 +59,7 @@ pub(crate) fn reply_text(reply: &Reply) -> String {
         .join(" | ")
 }
 
-fn rejected(command: &str, reply: &Reply) -> Error {
+pub(crate) fn rejected(command: &str, reply: &Reply) -> Error {
     Error::Rejected { command: command.to_owned(), reply: reply_text(reply) }
 }
 

@@ -233,3 +233,49 @@ fn the_server_name_comes_from_the_address_or_the_settings() {
     assert!(matches!(err, Error::Tls(TlsError::CertificateRejected(_))), "{err:?}");
     let _ = server.join().unwrap();
 }
+
+#[cfg(feature = "tokio")]
+mod tokio_client {
+    use super::*;
+    use mailwire_io::pop3::AsyncPop3Client;
+
+    #[tokio::test]
+    async fn stls_required_login_list_retrieve_delete_quit() {
+        let (addr, settings, server) = serve(true, false);
+        let mut pop = AsyncPop3Client::connect(&addr, &settings).await.unwrap();
+        assert!(pop.is_tls());
+        pop.login("ann", &secret("secret")).await.unwrap();
+        assert_eq!(pop.stat().await.unwrap().count, 2);
+        assert_eq!(pop.list().await.unwrap().len(), 2);
+        assert_eq!(pop.uidl().await.unwrap()[0].uid.as_bytes(), b"uid-1");
+        assert_eq!(pop.retrieve(n(1)).await.unwrap(), MESSAGES[0]);
+        let mut streamed = Vec::new();
+        pop.retrieve_to(n(2), &mut streamed).await.unwrap();
+        assert_eq!(streamed, MESSAGES[1]);
+        pop.delete(n(2)).await.unwrap();
+        pop.quit().await.unwrap();
+        let served = server.join().unwrap();
+        served.result.unwrap();
+        assert_eq!(served.deleted, [n(2)]);
+    }
+
+    #[tokio::test]
+    async fn implicit_tls_and_a_refusal() {
+        let (addr, mut settings, server) = serve(false, true);
+        settings.tls_mode = TlsMode::Implicit;
+        let mut pop = AsyncPop3Client::connect(&addr, &settings).await.unwrap();
+        assert!(pop.is_tls());
+        let err = pop.login("ann", &secret("nope")).await.unwrap_err();
+        assert!(matches!(err, Error::Rejected { .. }), "{err:?}");
+        pop.quit().await.unwrap();
+        server.join().unwrap().result.unwrap();
+    }
+
+    #[tokio::test]
+    async fn stls_required_but_not_offered() {
+        let (addr, settings, server) = serve(false, false);
+        let err = AsyncPop3Client::connect(&addr, &settings).await.unwrap_err();
+        assert!(matches!(err, Error::Tls(TlsError::NotOffered("STLS"))), "{err:?}");
+        let _ = server.join().unwrap();
+    }
+}

@@ -211,3 +211,49 @@ fn refusals_name_the_step_and_carry_the_reply() {
     smtp.quit().unwrap();
     server.join().unwrap().result.unwrap();
 }
+
+#[cfg(feature = "tokio")]
+mod tokio_client {
+    use super::*;
+    use mailwire_io::smtp::AsyncSmtpClient;
+
+    #[tokio::test]
+    async fn starttls_required_auth_and_a_message_with_one_rejected_recipient() {
+        let (addr, settings, server) = serve(|_| {}, false);
+        let mut smtp = AsyncSmtpClient::connect(&addr, &settings).await.unwrap();
+        assert!(smtp.is_tls());
+        smtp.login("ann", &secret("secret")).await.unwrap();
+        let report = smtp
+            .send("ann@example.org", &["bob@example.net", "bad@example.net"], MESSAGE)
+            .await
+            .unwrap();
+        assert!(report.delivered());
+        assert!(matches!(report.recipients[1].1, RecipientOutcome::Rejected(_)));
+        smtp.quit().await.unwrap();
+        let served = server.join().unwrap();
+        served.result.unwrap();
+        assert!(served.seen.tls && served.seen.authenticated);
+        assert_eq!(served.seen.bodies, [MESSAGE]);
+    }
+
+    #[tokio::test]
+    async fn implicit_tls_with_data() {
+        let (addr, mut settings, server) = serve(|c| c.capabilities.chunking = false, true);
+        settings.tls_mode = TlsMode::Implicit;
+        let mut smtp = AsyncSmtpClient::connect(&addr, &settings).await.unwrap();
+        smtp.login("ann", &secret("secret")).await.unwrap();
+        smtp.send("ann@example.org", &["bob@example.net"], MESSAGE).await.unwrap();
+        smtp.quit().await.unwrap();
+        let served = server.join().unwrap();
+        served.result.unwrap();
+        assert_eq!(served.seen.bodies, [MESSAGE]);
+    }
+
+    #[tokio::test]
+    async fn starttls_required_but_not_offered() {
+        let (addr, settings, server) = serve(|c| c.capabilities.starttls = false, false);
+        let err = AsyncSmtpClient::connect(&addr, &settings).await.unwrap_err();
+        assert!(matches!(err, Error::Tls(TlsError::NotOffered("STARTTLS"))), "{err:?}");
+        server.join().unwrap().result.unwrap();
+    }
+}
