@@ -17,18 +17,20 @@ pub fn decode<'a>(label: &str, bytes: &'a [u8]) -> Option<Cow<'a, str>> {
     if label.eq_ignore_ascii_case("us-ascii") || label.eq_ignore_ascii_case("ascii") {
         return Some(String::from_utf8_lossy(bytes));
     }
-    let enc = encoding_rs::Encoding::for_label_no_replacement(label.as_bytes()).or_else(|| {
-        // Common aliases outside the WHATWG table.
-        let l = label.to_ascii_lowercase();
-        let alias: &[u8] = match l.as_str() {
-            "latin1" | "latin-1" | "iso8859-1" | "iso_8859_1" => b"iso-8859-1",
-            "cp1252" => b"windows-1252",
-            "ks_c_5601-1987" | "ks_c_5601" => b"euc-kr",
-            "x-gbk" | "cp936" => b"gbk",
-            _ => return None,
-        };
-        encoding_rs::Encoding::for_label(alias)
-    })?;
+    let enc = common(label)
+        .or_else(|| encoding_rs::Encoding::for_label_no_replacement(label.as_bytes()))
+        .or_else(|| {
+            // Common aliases outside the WHATWG table.
+            let l = label.to_ascii_lowercase();
+            let alias: &[u8] = match l.as_str() {
+                "latin1" | "latin-1" | "iso8859-1" | "iso_8859_1" => b"iso-8859-1",
+                "cp1252" => b"windows-1252",
+                "ks_c_5601-1987" | "ks_c_5601" => b"euc-kr",
+                "x-gbk" | "cp936" => b"gbk",
+                _ => return None,
+            };
+            encoding_rs::Encoding::for_label(alias)
+        })?;
     Some(enc.decode_without_bom_handling(bytes).0)
 }
 
@@ -44,6 +46,25 @@ pub fn decode_fallback<'a>(bytes: &'a [u8], fallback: Option<&str>) -> Cow<'a, s
         return s;
     }
     encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0
+}
+
+/// The labels of most mail, compared before the full WHATWG table.
+fn common(label: &str) -> Option<&'static encoding_rs::Encoding> {
+    const TABLE: [(&str, &encoding_rs::Encoding); 12] = [
+        ("iso-8859-1", encoding_rs::WINDOWS_1252),
+        ("windows-1252", encoding_rs::WINDOWS_1252),
+        ("iso-8859-15", encoding_rs::ISO_8859_15),
+        ("iso-8859-2", encoding_rs::ISO_8859_2),
+        ("koi8-r", encoding_rs::KOI8_R),
+        ("windows-1251", encoding_rs::WINDOWS_1251),
+        ("windows-1250", encoding_rs::WINDOWS_1250),
+        ("iso-2022-jp", encoding_rs::ISO_2022_JP),
+        ("shift_jis", encoding_rs::SHIFT_JIS),
+        ("gb2312", encoding_rs::GBK),
+        ("big5", encoding_rs::BIG5),
+        ("euc-kr", encoding_rs::EUC_KR),
+    ];
+    TABLE.iter().find(|(l, _)| l.eq_ignore_ascii_case(label)).map(|&(_, e)| e)
 }
 
 fn b64_value(c: u8) -> Option<u32> {

@@ -52,6 +52,8 @@ struct PartNode {
     first_child: Option<u32>,
     last_child: Option<u32>,
     next_sibling: Option<u32>,
+    /// Position among its siblings, from 1.
+    number: u32,
     depth: u32,
     header_start: usize,
     body_start: usize,
@@ -181,6 +183,7 @@ impl Message {
                     first_child: None,
                     last_child: None,
                     next_sibling: None,
+                    number: 1,
                     depth,
                     header_start: off,
                     body_start: off,
@@ -197,8 +200,13 @@ impl Message {
                 });
                 if let Some(p) = parent {
                     let prev_last = parts.get(p as usize).and_then(|n| n.last_child);
+                    let mut number = 1;
                     if let Some(l) = prev_last.and_then(|l| parts.get_mut(l as usize)) {
                         l.next_sibling = Some(idx);
+                        number = l.number + 1;
+                    }
+                    if let Some(me) = parts.get_mut(idx as usize) {
+                        me.number = number;
                     }
                     if let Some(pn) = parts.get_mut(p as usize) {
                         if pn.first_child.is_none() {
@@ -447,6 +455,7 @@ impl<'m> Part<'m> {
                 first_child: None,
                 last_child: None,
                 next_sibling: None,
+                number: 1,
                 depth: 0,
                 header_start: 0,
                 body_start: 0,
@@ -839,8 +848,8 @@ impl<'m> Part<'m> {
                 Some(par) if matches!(par.kind(), PartKind::Message | PartKind::EncodedMessage) => {
                     format!("{path}.{}", if multi { "TEXT" } else { "1" })
                 }
-                Some(par) => {
-                    let n = par.children().position(|c| c.idx == p.idx).unwrap_or(0) + 1;
+                Some(_) => {
+                    let n = p.node().number;
                     let prefix = if path == "TEXT" {
                         ""
                     } else {
