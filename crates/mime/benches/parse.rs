@@ -67,6 +67,12 @@ fn bench(c: &mut Criterion) {
             b.iter(|| black_box(Message::parse_with(input.clone(), limits).part_count()));
         });
     }
+    // the same many-parts input under the default limits (50 000 parts, then epilogue text)
+    let input = Bytes::from(inputs::many_parts(200_000));
+    g.throughput(Throughput::Bytes(input.len() as u64));
+    g.bench_function("parts_200000_default_limits", |b| {
+        b.iter(|| black_box(Message::parse(input.clone()).part_count()));
+    });
     g.finish();
 }
 
