@@ -20,6 +20,7 @@
 //! let transcript = mailwire_core::transcript::parse(text).unwrap();
 //! let report = mailwire_smtp::replay::replay(&transcript, false).unwrap();
 //! assert_eq!(report.lines.len(), 5);
+//! assert!(report.to_string().ends_with("5 messages, ok"));
 //! ```
 
 use std::collections::VecDeque;
@@ -41,6 +42,17 @@ pub struct ReplayReport {
     /// `"<line> C: ..."` / `"<line> S: ..."` per message; a tolerated quirk adds
     /// `(canonical: ...)`.
     pub lines: Vec<String>,
+}
+
+impl fmt::Display for ReplayReport {
+    /// One line per message, then `N messages, ok`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for line in &self.lines {
+            writeln!(f, "{line}")?;
+        }
+        let n = self.lines.iter().filter(|l| !l.contains("== TLS")).count();
+        write!(f, "{n} messages, ok")
+    }
 }
 
 /// The first failed check.
