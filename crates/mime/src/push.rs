@@ -256,8 +256,9 @@ pub struct Parser {
     ct_raw: Option<Vec<u8>>,
     ct_buf: Vec<u8>,
     cte: Option<TransferEncoding>,
-    /// When set, every entity's header facts are kept for the tree builder (no clone).
-    kept: Option<Vec<(u32, PartHeader)>>,
+    /// When set, every content type other than a bare `text/plain` or `message/rfc822` is
+    /// kept for the tree builder (moved, not cloned).
+    kept: Option<Vec<(u32, ContentType)>>,
     next_id: u32,
     base_depth: u32,
     started: bool,
@@ -303,8 +304,8 @@ impl Parser {
         self.kept = Some(Vec::new());
     }
 
-    /// The kept header facts, by entity.
-    pub(crate) fn take_headers(&mut self) -> Vec<(u32, PartHeader)> {
+    /// The kept content types, by entity.
+    pub(crate) fn take_headers(&mut self) -> Vec<(u32, ContentType)> {
         self.kept.take().unwrap_or_default()
     }
 
@@ -680,8 +681,10 @@ impl Parser {
         let header =
             PartHeader { content_type, explicit_content_type: explicit, transfer_encoding, kind };
         sink(Event::HeaderEnd { part: id, header: &header, body_offset: body_start });
-        if let Some(kept) = self.kept.as_mut() {
-            kept.push((id, header));
+        if let Some(kept) = self.kept.as_mut()
+            && crate::tree::compact_type(&header.content_type).is_none()
+        {
+            kept.push((id, header.content_type));
         }
         if kind == PartKind::Message {
             self.open_frame(Some(id), body_start, false, true, sink);

@@ -11,7 +11,7 @@ use crate::diag::{Diagnostic, DiagnosticKind};
 use crate::fields::{ListId, Received, parse_message_ids};
 use crate::limits::MimeLimits;
 use crate::params::{ContentDisposition, ContentType, TransferEncoding, parse_disposition_with};
-use crate::push::{Event, FieldKind, Parser, PartHeader, PartKind, RawField};
+use crate::push::{Event, FieldKind, Parser, PartKind, RawField};
 use crate::text::{self, RawCharset, TextOptions};
 use crate::transfer;
 
@@ -61,8 +61,48 @@ struct PartNode {
     preamble_end: Option<usize>,
     epilogue_start: Option<usize>,
     fields: (u32, u32),
-    header: PartHeader,
+    kind: PartKind,
+    explicit: bool,
+    ct: CtRef,
+    cte: TransferEncoding,
 }
+
+/// Where an entity's content type is: one of the two bare defaults, or the side table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CtRef {
+    TextPlain,
+    Rfc822,
+    Index(u32),
+}
+
+static TEXT_PLAIN: ContentType = ContentType {
+    media_type: Cow::Borrowed("text"),
+    subtype: Cow::Borrowed("plain"),
+    params: Vec::new(),
+};
+static MESSAGE_RFC822: ContentType = ContentType {
+    media_type: Cow::Borrowed("message"),
+    subtype: Cow::Borrowed("rfc822"),
+    params: Vec::new(),
+};
+
+/// The compact form of a content type without parameters that is one of the defaults.
+pub(crate) fn compact_type(ct: &ContentType) -> Option<CtRefPub> {
+    if !ct.params.is_empty() {
+        return None;
+    }
+    if ct.is("text", "plain") {
+        Some(CtRefPub(CtRef::TextPlain))
+    } else if ct.is("message", "rfc822") {
+        Some(CtRefPub(CtRef::Rfc822))
+    } else {
+        None
+    }
+}
+
+/// Crate-visible wrapper of [`CtRef`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CtRefPub(CtRef);
 
 /// A parsed message: the input, shared (never copied), and the entity tree over it.
 ///
@@ -80,6 +120,7 @@ struct PartNode {
 pub struct Message {
     sources: Vec<Bytes>,
     parts: Vec<PartNode>,
+    content_types: Vec<ContentType>,
     fields: Vec<FieldNode>,
     diagnostics: Vec<Diagnostic>,
     limits: MimeLimits,
@@ -104,6 +145,7 @@ impl Message {
         let src: Bytes = input.into();
         let mut msg = Self {
             sources: Vec::with_capacity(1),
+            content_types: Vec::new(),
             parts: Vec::with_capacity(4),
             fields: Vec::with_capacity(32),
             diagnostics: Vec::new(),
@@ -114,12 +156,12 @@ impl Message {
         // (no recursion), each counting against the same depth and part limits.
         let mut i = 0;
         while let Some(node) = msg.parts.get(i) {
-            if node.header.kind == PartKind::EncodedMessage && node.first_child.is_none() {
+            if node.kind == PartKind::EncodedMessage && node.first_child.is_none() {
                 let depth = node.depth + 1;
                 let used = msg.parts.len();
                 let src_bytes = msg.sources.get(node.source as usize).cloned().unwrap_or_default();
                 let body = src_bytes.get(node.body_start..node.body_end).unwrap_or_default();
-                let decoded = match node.header.transfer_encoding {
+                let decoded = match node.cte {
                     TransferEncoding::Base64 => transfer::base64(body).data,
                     _ => transfer::quoted_printable(body).data,
                 };
@@ -171,7 +213,7 @@ impl Message {
                 let parent = parent.map(|p| base + p).or(attach);
                 msg_header = parent.is_none_or(|p| {
                     parts.get(p as usize).is_some_and(|n| {
-                        matches!(n.header.kind, PartKind::Message | PartKind::EncodedMessage)
+                        matches!(n.kind, PartKind::Message | PartKind::EncodedMessage)
                     })
                 });
                 counts = [0u8; SINGLE.len()];
@@ -191,12 +233,10 @@ impl Message {
                     preamble_end: None,
                     epilogue_start: None,
                     fields: (nf, nf),
-                    header: PartHeader {
-                        content_type: ContentType::text_plain(),
-                        explicit_content_type: false,
-                        transfer_encoding: TransferEncoding::SevenBit,
-                        kind: PartKind::Leaf,
-                    },
+                    kind: PartKind::Leaf,
+                    explicit: false,
+                    ct: CtRef::TextPlain,
+                    cte: TransferEncoding::SevenBit,
                 });
                 if let Some(p) = parent {
                     let prev_last = parts.get(p as usize).and_then(|n| n.last_child);
@@ -245,7 +285,11 @@ impl Message {
                 if let Some(n) = parts.get_mut((base + part) as usize) {
                     // the header facts themselves are moved in after the parse; the kind is
                     // needed now (children look at their parent's kind)
-                    n.header.kind = header.kind;
+                    n.kind = header.kind;
+                    n.explicit = header.explicit_content_type;
+                    n.cte = header.transfer_encoding.clone();
+                    n.ct =
+                        compact_type(&header.content_type).map_or(CtRef::Index(u32::MAX), |c| c.0);
                     n.body_start = to_usize(body_offset);
                     n.body_end = n.body_start;
                 }
@@ -266,9 +310,10 @@ impl Message {
         parser.keep_headers();
         parser.push(&src, &mut sink);
         parser.finish(&mut sink);
-        for (part, header) in parser.take_headers() {
+        for (part, ct) in parser.take_headers() {
             if let Some(n) = self.parts.get_mut((base + part) as usize) {
-                n.header = header;
+                n.ct = CtRef::Index(u32::try_from(self.content_types.len()).unwrap_or(u32::MAX));
+                self.content_types.push(ct);
             }
         }
         self.sources.push(src);
@@ -322,7 +367,7 @@ impl Message {
             out.extend_from_slice(gap);
             out.extend_from_slice(src.get(p.header_start..p.body_start).unwrap_or_default());
             cursor = p.body_start;
-            if matches!(p.header.kind, PartKind::Leaf | PartKind::EncodedMessage) {
+            if matches!(p.kind, PartKind::Leaf | PartKind::EncodedMessage) {
                 out.extend_from_slice(src.get(p.body_start..p.body_end).unwrap_or_default());
                 cursor = p.body_end;
             }
@@ -463,12 +508,10 @@ impl<'m> Part<'m> {
                 preamble_end: None,
                 epilogue_start: None,
                 fields: (0, 0),
-                header: PartHeader {
-                    content_type: ContentType::text_plain(),
-                    explicit_content_type: false,
-                    transfer_encoding: TransferEncoding::SevenBit,
-                    kind: PartKind::Leaf,
-                },
+                kind: PartKind::Leaf,
+                explicit: false,
+                ct: CtRef::TextPlain,
+                cte: TransferEncoding::SevenBit,
             })
         })
     }
@@ -494,22 +537,26 @@ impl<'m> Part<'m> {
 
     /// How the body was treated.
     pub fn kind(&self) -> PartKind {
-        self.node().header.kind
+        self.node().kind
     }
 
     /// The Content-Type in force (defaulted when absent or invalid).
     pub fn content_type(&self) -> &'m ContentType {
-        &self.node().header.content_type
+        match self.node().ct {
+            CtRef::TextPlain => &TEXT_PLAIN,
+            CtRef::Rfc822 => &MESSAGE_RFC822,
+            CtRef::Index(i) => self.msg.content_types.get(i as usize).unwrap_or(&TEXT_PLAIN),
+        }
     }
 
     /// True when the Content-Type came from a valid field.
     pub fn has_explicit_content_type(&self) -> bool {
-        self.node().header.explicit_content_type
+        self.node().explicit
     }
 
     /// The Content-Transfer-Encoding in force.
     pub fn transfer_encoding(&self) -> &'m TransferEncoding {
-        &self.node().header.transfer_encoding
+        &self.node().cte
     }
 
     /// True for a multipart that was split into children.
