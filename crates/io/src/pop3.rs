@@ -92,16 +92,23 @@ impl Pop3Client {
         let _ = self.capa();
         let offered = self.conn.machine().capabilities().is_none_or(Capabilities::stls);
         if !offered {
-            return if required { Err(TlsError::NotOffered("STLS").into()) } else { Ok(()) };
+            if required {
+                self.abandon();
+                return Err(TlsError::NotOffered("STLS").into());
+            }
+            return Ok(());
         }
         let h = self.conn.machine_mut().stls().map_err(usage)?;
         let status = self.reply(h)?;
         if !status.is_ok() {
-            return if required {
-                Err(Error::Rejected { command: "STLS".into(), reply: status_line(&status) })
-            } else {
-                Ok(())
-            };
+            if required {
+                self.abandon();
+                return Err(Error::Rejected {
+                    command: "STLS".into(),
+                    reply: status_line(&status),
+                });
+            }
+            return Ok(());
         }
         // The driver ran the handshake when the machine asked for it; the machine then sends
         // CAPA again.
@@ -239,6 +246,13 @@ impl Pop3Client {
     /// The driven connection, for commands this client does not wrap.
     pub fn connection_mut(&mut self) -> &mut Connection<Client, TcpStream> {
         &mut self.conn
+    }
+
+    /// Best effort QUIT before giving up on a session (TLS required but unavailable).
+    fn abandon(&mut self) {
+        if self.conn.machine_mut().quit().is_ok() {
+            let _ = self.conn.flush();
+        }
     }
 
     /// The next event; a lost connection becomes its most precise error.

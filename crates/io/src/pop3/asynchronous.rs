@@ -63,16 +63,23 @@ impl AsyncPop3Client {
         let _ = self.capa().await;
         let offered = self.conn.machine().capabilities().is_none_or(Capabilities::stls);
         if !offered {
-            return if required { Err(TlsError::NotOffered("STLS").into()) } else { Ok(()) };
+            if required {
+                self.abandon().await;
+                return Err(TlsError::NotOffered("STLS").into());
+            }
+            return Ok(());
         }
         let h = self.conn.machine_mut().stls().map_err(usage)?;
         let status = self.reply(h).await?;
         if !status.is_ok() {
-            return if required {
-                Err(Error::Rejected { command: "STLS".into(), reply: status_line(&status) })
-            } else {
-                Ok(())
-            };
+            if required {
+                self.abandon().await;
+                return Err(Error::Rejected {
+                    command: "STLS".into(),
+                    reply: status_line(&status),
+                });
+            }
+            return Ok(());
         }
         // The driver ran the handshake when the machine asked for it; the machine then sends
         // CAPA again.
@@ -221,6 +228,13 @@ impl AsyncPop3Client {
     /// The driven connection, for commands this client does not wrap.
     pub fn connection_mut(&mut self) -> &mut Connection<Client, TcpStream> {
         &mut self.conn
+    }
+
+    /// Best effort QUIT before giving up on a session (TLS required but unavailable).
+    async fn abandon(&mut self) {
+        if self.conn.machine_mut().quit().is_ok() {
+            let _ = self.conn.flush().await;
+        }
     }
 
     /// The next event; a lost connection becomes its most precise error.
