@@ -145,7 +145,7 @@ impl Message {
         let src: Bytes = input.into();
         let mut msg = Self {
             sources: Vec::with_capacity(1),
-            content_types: Vec::new(),
+            content_types: Vec::with_capacity(4),
             parts: Vec::with_capacity(4),
             fields: Vec::with_capacity(32),
             diagnostics: Vec::new(),
