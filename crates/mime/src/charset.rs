@@ -34,6 +34,41 @@ pub fn decode<'a>(label: &str, bytes: &'a [u8]) -> Option<Cow<'a, str>> {
     Some(enc.decode_without_bom_handling(bytes).0)
 }
 
+/// Like [`decode`], appending to `out` without an intermediate string; returns false (and
+/// appends nothing) when the label names no known charset.
+pub fn decode_append(label: &str, bytes: &[u8], out: &mut String) -> bool {
+    let l = label.trim();
+    if l.eq_ignore_ascii_case("utf-8")
+        || l.eq_ignore_ascii_case("us-ascii")
+        || l.eq_ignore_ascii_case("utf8")
+    {
+        out.push_str(&String::from_utf8_lossy(bytes));
+        return true;
+    }
+    if let Some(enc) = common(l) {
+        let mut dec = enc.new_decoder_without_bom_handling();
+        let need = dec.max_utf8_buffer_length(bytes.len()).unwrap_or(bytes.len().saturating_mul(3));
+        out.reserve(need);
+        let mut rest = bytes;
+        loop {
+            let (res, read, _) = dec.decode_to_string(rest, out, true);
+            rest = rest.get(read..).unwrap_or_default();
+            if res == encoding_rs::CoderResult::InputEmpty {
+                break;
+            }
+            out.reserve(rest.len().saturating_mul(3).max(16));
+        }
+        return true;
+    }
+    match decode(l, bytes) {
+        Some(s) => {
+            out.push_str(&s);
+            true
+        }
+        None => false,
+    }
+}
+
 /// Decodes raw 8-bit header octets: UTF-8 when well-formed, else the `fallback` charset,
 /// else windows-1252 (which maps every octet).
 pub fn decode_fallback<'a>(bytes: &'a [u8], fallback: Option<&str>) -> Cow<'a, str> {

@@ -131,12 +131,20 @@ fn flush_words(charset: &[u8], buf: &mut Vec<u8>, out: &mut String) {
         return;
     }
     let label = String::from_utf8_lossy(charset);
-    match charset::decode(&label, buf) {
-        Some(s) if !s.contains(['\r', '\n']) => out.push_str(&s),
-        Some(s) => out.extend(s.chars().filter(|&c| c != '\r' && c != '\n')),
-        None => {
-            out.extend(String::from_utf8_lossy(buf).chars().filter(|&c| c != '\r' && c != '\n'));
-        }
+    let start = out.len();
+    if !charset::decode_append(&label, buf, out) {
+        out.push_str(&String::from_utf8_lossy(buf));
+    }
+    // no header injection through an encoded word
+    if out.get(start..).is_some_and(|t| t.contains(['\r', '\n'])) {
+        let tail: String = out
+            .get(start..)
+            .unwrap_or_default()
+            .chars()
+            .filter(|&c| c != '\r' && c != '\n')
+            .collect();
+        out.truncate(start);
+        out.push_str(&tail);
     }
     buf.clear();
 }
@@ -190,7 +198,7 @@ pub fn decode_text(raw: &[u8], opts: TextOptions) -> Cow<'_, str> {
         if w.q {
             transfer::q_word_into(w.text, &mut pending);
         } else {
-            pending.extend_from_slice(&transfer::base64(w.text).data);
+            transfer::base64_append(w.text, &mut pending);
         }
         i = w.end;
         search = w.end;

@@ -40,10 +40,19 @@ static B64: [u8; 256] = b64_table();
 /// Decodes base64, skipping line breaks, white space and garbage octets, stopping at the
 /// first `=` pad and decoding a final group that lacks its padding as if it were padded.
 pub fn base64(input: &[u8]) -> Decoded {
-    // Output is written through a zero-filled buffer four octets at a time (three valid),
+    let mut data = Vec::new();
+    let had_errors = base64_append(input, &mut data);
+    Decoded { data, had_errors }
+}
+
+/// Like [`base64`], appending to `out`; returns whether invalid input was skipped.
+#[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
+pub(crate) fn base64_append(input: &[u8], out: &mut Vec<u8>) -> bool {
+    // Output is written through a zero-filled region four octets at a time (three valid),
     // so it has one octet of slack; it is truncated to the decoded length at the end.
-    let mut out = vec![0u8; input.len() / 4 * 3 + 4];
-    let mut pos = 0usize;
+    let start = out.len();
+    out.resize(start + input.len() / 4 * 3 + 4, 0);
+    let mut pos = start;
     let mut had_errors = false;
     let mut acc: u32 = 0;
     let mut n = 0u8;
@@ -114,7 +123,7 @@ pub fn base64(input: &[u8]) -> Decoded {
     };
     out.truncate(pos);
     out.extend_from_slice(tail);
-    Decoded { data: out, had_errors }
+    had_errors
 }
 
 const BAD: u32 = 0x0100_0000;
