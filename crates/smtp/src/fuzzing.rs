@@ -95,7 +95,7 @@ pub fn command_round_trip(data: &[u8]) {
             let Some(m) = mailbox() else { return };
             let params = MailParams {
                 size: Some(u64::from(kind)),
-                envid: Some(XText::encode(a)),
+                envid: XText::encode(a).ok(),
                 ..MailParams::default()
             };
             Command::Mail { from: ReversePath::Mailbox(m), params }
@@ -103,9 +103,9 @@ pub fn command_round_trip(data: &[u8]) {
         3 => {
             let Some(m) = mailbox() else { return };
             let mut params = RcptParams::default();
-            params.orcpt = Some(crate::params::Orcpt {
+            params.orcpt = XText::encode(b).ok().map(|addr| crate::params::Orcpt {
                 addr_type: Keyword::new(Bytes::from_static(b"rfc822")).unwrap(),
-                addr: XText::encode(b),
+                addr,
             });
             Command::Rcpt { to: ForwardPath::Mailbox(m), params }
         }

@@ -511,8 +511,12 @@ impl XText {
         if is_xtext(&bytes) { Ok(Self(bytes)) } else { Err(invalid("xtext")) }
     }
 
-    /// Encodes arbitrary octets as xtext.
-    pub fn encode(raw: &[u8]) -> Self {
+    /// Encodes arbitrary octets as xtext. Empty input is refused: a parameter value is never
+    /// empty.
+    pub fn encode(raw: &[u8]) -> Result<Self, ValueError> {
+        if raw.is_empty() {
+            return Err(invalid("xtext"));
+        }
         let mut out = Vec::with_capacity(raw.len());
         for &c in raw {
             if (b'!'..=b'~').contains(&c) && c != b'+' && c != b'=' {
@@ -523,7 +527,7 @@ impl XText {
                 out.push(hex_digit(c & 15));
             }
         }
-        Self(Bytes::from(out))
+        Ok(Self(Bytes::from(out)))
     }
 
     /// The decoded octets.
@@ -608,7 +612,8 @@ mod tests {
 
     #[test]
     fn xtext_round_trip() {
-        let x = XText::encode(b"rfc822;a+b=c@d");
+        let x = XText::encode(b"rfc822;a+b=c@d").unwrap();
+        assert!(XText::encode(b"").is_err());
         assert_eq!(x.to_text(), "rfc822;a+2Bb+3Dc@d");
         assert_eq!(x.decode(), b"rfc822;a+b=c@d");
         assert!(XText::try_from("a+zz").is_err());

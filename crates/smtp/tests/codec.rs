@@ -248,7 +248,7 @@ fn mailbox() -> impl Strategy<Value = Mailbox> {
 }
 
 fn xtext() -> impl Strategy<Value = XText> {
-    proptest::collection::vec(any::<u8>(), 1..12).prop_map(|v| XText::encode(&v))
+    proptest::collection::vec(any::<u8>(), 1..12).prop_map(|v| XText::encode(&v).unwrap())
 }
 
 fn params_other() -> impl Strategy<Value = Vec<Param>> {

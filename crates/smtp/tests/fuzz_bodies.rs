@@ -6,6 +6,8 @@ use mailwire_smtp::fuzzing;
 use proptest::prelude::*;
 
 const SEEDS: &[&[u8]] = &[
+    // found by libFuzzer: an empty ENVID xtext encoded to an empty (invalid) value
+    b"&f",
     b"\x05EHLO c\r\nMAIL FROM:<a@b> SIZE=10\r\nRCPT TO:<c@d>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n",
     b"\x00EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nBDAT 5 LAST\r\nab\r\nxNOOP\r\n",
     b"\x07EHLO c\r\nSTARTTLS\r\nEHLO c\r\nAUTH PLAIN\r\n*\r\nAUTH LOGIN\r\ndGVzdA==\r\n",

@@ -740,12 +740,12 @@ fn dsn_and_smtputf8_parameters_when_advertised() {
             [mbox("bob@example.com")],
         );
         env.params.ret = Some(Ret::Hdrs);
-        env.params.envid = Some(XText::encode(b"QQ314159"));
+        env.params.envid = Some(XText::encode(b"QQ314159").unwrap());
         env.recipients[0].1.notify =
             Some(Notify::On { success: true, failure: true, delay: false });
         env.recipients[0].1.orcpt = Some(Orcpt {
             addr_type: Keyword::try_from("rfc822").unwrap(),
-            addr: XText::encode(b"bob@example.com"),
+            addr: XText::encode(b"bob@example.com").unwrap(),
         });
         let report = run.mail(env, b"x\r\n", 10);
         assert!(report.delivered());
