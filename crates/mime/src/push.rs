@@ -73,6 +73,20 @@ impl<'a> RawField<'a> {
         Self { raw, offset, kind, name_len, value_start }
     }
 
+    pub(crate) fn layout(&self) -> (usize, usize) {
+        (self.name_len, self.value_start)
+    }
+
+    pub(crate) fn from_layout(
+        raw: &'a [u8],
+        offset: u64,
+        kind: FieldKind,
+        name_len: usize,
+        value_start: usize,
+    ) -> Self {
+        Self { raw, offset, kind, name_len, value_start }
+    }
+
     /// The field name as written (without trailing white space).
     pub fn name(&self) -> &'a [u8] {
         self.raw.get(..self.name_len).unwrap_or_default()

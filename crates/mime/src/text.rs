@@ -68,6 +68,21 @@ pub fn unfold(value: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
+/// True when `raw` has no line break and no `=?`: one pass, for short header values.
+fn is_plain(raw: &[u8]) -> bool {
+    if raw.len() > 256 {
+        return memchr::memchr2(b'\r', b'\n', raw).is_none() && find_word_start(raw).is_none();
+    }
+    let mut prev_eq = false;
+    for &c in raw {
+        if c == b'\r' || c == b'\n' || (prev_eq && c == b'?') {
+            return false;
+        }
+        prev_eq = c == b'=';
+    }
+    true
+}
+
 /// Position of the next `=?` (a short search: no searcher to build).
 fn find_word_start(s: &[u8]) -> Option<usize> {
     let mut i = 0;
@@ -155,8 +170,7 @@ fn flush_words(charset: &[u8], buf: &mut Vec<u8>, out: &mut String) {
 /// CR and LF never appear in the result.
 pub fn decode_text(raw: &[u8], opts: TextOptions) -> Cow<'_, str> {
     // Plain UTF-8 text without folds or encoded words is borrowed as it is.
-    if memchr::memchr2(b'\r', b'\n', raw).is_none()
-        && find_word_start(raw).is_none()
+    if is_plain(raw)
         && let Ok(s) = core::str::from_utf8(raw)
     {
         return Cow::Borrowed(s);

@@ -43,6 +43,8 @@ struct FieldNode {
     start: usize,
     end: usize,
     kind: FieldKind,
+    name_len: u32,
+    value_start: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -271,11 +273,14 @@ impl Message {
                     }
                 }
                 let start = to_usize(field.offset);
+                let (name_len, value_start) = field.layout();
                 fields.push(FieldNode {
                     source,
                     start,
                     end: start + field.raw.len(),
                     kind: field.kind,
+                    name_len: u32::try_from(name_len).unwrap_or(0),
+                    value_start: u32::try_from(value_start).unwrap_or(0),
                 });
                 if let Some(n) = parts.get_mut((base + part) as usize) {
                     n.fields.1 = u32::try_from(fields.len()).unwrap_or(u32::MAX);
@@ -613,10 +618,12 @@ impl<'m> Part<'m> {
         msg.fields.get(a as usize..b as usize).unwrap_or_default().iter().map(move |f| {
             let src = msg.sources.get(f.source as usize).map_or(&[][..], |b| &b[..]);
             Field {
-                raw: RawField::parse(
+                raw: RawField::from_layout(
                     src.get(f.start..f.end).unwrap_or_default(),
                     f.start as u64,
                     f.kind,
+                    f.name_len as usize,
+                    f.value_start as usize,
                 ),
             }
         })
