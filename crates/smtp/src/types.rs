@@ -434,6 +434,14 @@ pub(crate) fn parse_mailbox(buf: &Bytes, start: usize, end: usize) -> Option<Mai
             return None;
         }
         i + 1
+    } else if b.last() == Some(&b']') {
+        // an address literal may hold '@' itself: split just before its '['
+        let open = b.iter().rposition(|&c| c == b'[')?;
+        let at = open.checked_sub(1)?;
+        if b.get(at) != Some(&b'@') {
+            return None;
+        }
+        at
     } else {
         b.iter().rposition(|&c| c == b'@')?
     };
@@ -602,6 +610,8 @@ mod tests {
         assert_eq!(m.domain().to_text(), "example.com");
         let m = Mailbox::parse("user@[IPv6:2001:db8::1]").unwrap();
         assert!(m.domain().is_address_literal());
+        let m = Mailbox::parse("a@[x:odd@literal]").unwrap();
+        assert_eq!(m.local_bytes(), b"a");
         let m = Mailbox::parse("δοκιμή@παράδειγμα.δοκιμή").unwrap();
         assert!(!m.is_ascii());
         assert!(Mailbox::parse("no-at-sign").is_err());
