@@ -553,9 +553,18 @@ fn parse_path(
                 i += 1;
             }
         }
-        let close = crate::types::find(b'>', b.get(i..).unwrap_or_default())
-            .map(|r| i + r)
-            .ok_or(syntax(verb, "missing '>'"))?;
+        // an address literal (`@[...]`) may hold '>' too: skip over it
+        let close = loop {
+            let r = crate::types::find2(b'>', b'[', b.get(i..).unwrap_or_default())
+                .map(|r| i + r)
+                .ok_or(syntax(verb, "missing '>'"))?;
+            if b.get(r) == Some(&b'>') {
+                break r;
+            }
+            i = crate::types::find(b']', b.get(r..).unwrap_or_default())
+                .map(|e| r + e + 1)
+                .ok_or(syntax(verb, "unterminated address literal"))?;
+        };
         (start, close, close + 1)
     } else {
         // tolerated: a path without angle brackets (`MAIL FROM:user@example.org`)

@@ -100,6 +100,11 @@ fn paths_and_params() {
     let Command::Mail { from: ReversePath::Mailbox(m), params } = c else { panic!() };
     assert_eq!(m.local_bytes(), b"\"a>b@c\"");
     assert_eq!(params.size, Some(10));
+    // an address literal holding '>' and '@'
+    let c = cmd("RCPT TO:<a@[x:>@y]> NOTIFY=NEVER");
+    let Command::Rcpt { to: ForwardPath::Mailbox(m), params } = c else { panic!() };
+    assert_eq!(m.domain_bytes(), b"[x:>@y]");
+    assert_eq!(params.notify, Some(Notify::Never));
     // UTF-8 under SMTPUTF8
     let c = cmd("MAIL FROM:<δοκιμή@παράδειγμα.δοκιμή> SMTPUTF8");
     let Command::Mail { params, .. } = &c else { panic!() };

@@ -8,6 +8,8 @@ use proptest::prelude::*;
 const SEEDS: &[&[u8]] = &[
     // found by libFuzzer: an empty ENVID xtext encoded to an empty (invalid) value
     b"&f",
+    // found by libFuzzer: an address literal holding '>'
+    b"\x022\x1e\x1e[>3]",
     // found by libFuzzer: an address literal holding '@'
     b"'tt%tttttttttttttttttttt[fDNDttUUDDDUDDDDD@DDD]",
     b"\x05EHLO c\r\nMAIL FROM:<a@b> SIZE=10\r\nRCPT TO:<c@d>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n",
