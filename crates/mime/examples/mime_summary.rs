@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use mailwire_mime::push::{FieldKind, PartKind};
 use mailwire_mime::text::{RawCharset, TextOptions};
-use mailwire_mime::{Message, Part};
+use mailwire_mime::{Message, Part, TransferEncoding};
 use sha2::{Digest, Sha256};
 
 /// `norm(s)`: every run of TAB, CR, LF and SPACE becomes one space; both ends trimmed.
@@ -137,7 +137,13 @@ pub(crate) fn summarize(input: &[u8]) -> String {
             let body = if p.kind() == PartKind::Multipart {
                 std::borrow::Cow::Borrowed(p.preamble().unwrap_or_default())
             } else {
-                p.decoded_body()
+                // the format decodes base64 and quoted-printable only
+                match p.transfer_encoding() {
+                    TransferEncoding::Base64 | TransferEncoding::QuotedPrintable => {
+                        p.decoded_body()
+                    }
+                    _ => std::borrow::Cow::Borrowed(p.body_raw()),
+                }
             };
             let hash = Sha256::digest(&body);
             let mut hex = String::with_capacity(64);

@@ -154,7 +154,7 @@ pub enum TransferEncoding {
     QuotedPrintable,
     /// `base64`.
     Base64,
-    /// `x-uuencode` and its aliases (not decoded: the body is returned as is).
+    /// `x-uuencode` and its aliases.
     Uuencode,
     /// Anything else, lowercased.
     Other(String),

@@ -282,6 +282,38 @@ pub(crate) fn percent(input: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Decodes a uuencoded body (`begin <mode> <name>` ... `end`); without a `begin` line every
+/// line is taken as data. Characters are read modulo 64 (space and backquote both zero).
+pub fn uudecode(input: &[u8]) -> Decoded {
+    let mut out = Vec::with_capacity(input.len() / 4 * 3);
+    let mut had_errors = false;
+    let has_begin = input.split(|&c| c == b'\n').any(|l| l.starts_with(b"begin "));
+    let mut started = !has_begin;
+    for line in input.split(|&c| c == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if !started {
+            started = line.starts_with(b"begin ");
+            continue;
+        }
+        if line == b"end" {
+            break;
+        }
+        let Some((&len_c, rest)) = line.split_first() else { continue };
+        let len = usize::from(len_c.wrapping_sub(b' ') & 63);
+        let start = out.len();
+        for group in rest.chunks(4) {
+            let v = |k: usize| u32::from(group.get(k).map_or(0, |&c| c.wrapping_sub(b' ') & 63));
+            let w = (v(0) << 18) | (v(1) << 12) | (v(2) << 6) | v(3);
+            out.extend_from_slice(w.to_be_bytes().get(1..).unwrap_or_default());
+        }
+        if out.len() - start < len {
+            had_errors = true;
+        }
+        out.truncate(start + len.min(out.len() - start));
+    }
+    Decoded { data: out, had_errors }
+}
+
 const B64_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 fn b64_char(v: u32) -> u8 {
@@ -372,6 +404,13 @@ mod tests {
             proptest::prop_assert!(enc.split(|&c| c == b'\n').all(|l| l.len() <= 77));
             proptest::prop_assert_eq!(quoted_printable(&enc).data, data);
         }
+    }
+
+    #[test]
+    fn uuencode() {
+        let d = uudecode(b"begin 644 cat.txt\n#0V%T\n`\nend\n");
+        assert_eq!(d.data, b"Cat");
+        assert_eq!(uudecode(b"#0V%T\r\n").data, b"Cat");
     }
 
     #[test]

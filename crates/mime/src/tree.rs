@@ -714,13 +714,14 @@ impl<'m> Part<'m> {
         self.src().get(start..n.body_end.max(start))
     }
 
-    /// The body with its transfer encoding undone (base64 and quoted-printable; others as
-    /// they are). Borrowed when nothing needed decoding.
+    /// The body with its transfer encoding undone (base64, quoted-printable, uuencode;
+    /// others as they are). Borrowed when nothing needed decoding.
     pub fn decoded_body(&self) -> Cow<'m, [u8]> {
         let raw = self.body_raw();
         match self.transfer_encoding() {
             TransferEncoding::Base64 => Cow::Owned(transfer::base64(raw).data),
             TransferEncoding::QuotedPrintable => Cow::Owned(transfer::quoted_printable(raw).data),
+            TransferEncoding::Uuencode => Cow::Owned(transfer::uudecode(raw).data),
             _ => Cow::Borrowed(raw),
         }
     }
