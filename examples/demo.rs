@@ -222,13 +222,13 @@ pub(crate) fn run(out: &mut dyn Write) -> Result<Outcome, String> {
     flush_log(&server_log, &mut say);
     for (rcpt, outcome) in &report.recipients {
         let result = match outcome {
-            RecipientOutcome::Accepted { reply, .. } => format!("accepted: {reply}"),
-            RecipientOutcome::Rejected(reply) => format!("rejected: {reply}"),
+            RecipientOutcome::Accepted { reply, .. } => format!("accepted: {}", wire(reply)),
+            RecipientOutcome::Rejected(reply) => format!("rejected: {}", wire(reply)),
             _ => "deferred".to_owned(),
         };
         say(&format!("smtp client: RCPT {rcpt} {}", result.trim_end()));
     }
-    let final_reply = report.data.as_ref().map(ToString::to_string).unwrap_or_default();
+    let final_reply = report.data.as_ref().map(wire).unwrap_or_default();
     say(&format!(
         "smtp client: sent {} octets (pipelined, as BDAT chunks): {}",
         message.len(),
@@ -273,6 +273,13 @@ pub(crate) fn run(out: &mut dyn Write) -> Result<Outcome, String> {
     say(&format!("pop3 client: DELE {first}, QUIT: {left} message(s) left in the mailbox"));
     say("demo: ok");
     Ok(Outcome { octets: fetched.len(), tls: smtp_tls && pop_tls, left })
+}
+
+/// A reply as the server sent it, lines joined by ` | `.
+fn wire(reply: &mailwire::smtp::Reply) -> String {
+    let bytes = reply.to_bytes();
+    let text = String::from_utf8_lossy(&bytes);
+    text.split("\r\n").filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" | ")
 }
 
 fn yes(b: bool) -> &'static str {
