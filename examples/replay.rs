@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use mailwire::core::transcript;
 
-const USAGE: &str = "usage: replay <pop3> FILE
+const USAGE: &str = "usage: replay <smtp|lmtp|pop3> FILE
 
 Replays a session transcript (C:/S: lines, `== TLS` markers) through mailwire's codec and its
 client and server machines. Prints one line per message and `N messages, ok`, or the first
@@ -49,6 +49,9 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match protocol.as_str() {
+        "smtp" | "lmtp" => mailwire::smtp::replay::replay(&transcript, protocol == "lmtp")
+            .map(|r| r.to_string())
+            .map_err(|f| (f.line, f.side, f.reason)),
         "pop3" => mailwire::pop3::replay::replay(&transcript)
             .map(|r| r.to_string())
             .map_err(|f| (f.line, f.side, f.reason)),
