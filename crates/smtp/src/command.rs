@@ -257,6 +257,20 @@ impl Command {
     #[inline]
     pub fn parse_in(frame: &Bytes, start: usize, end: usize) -> Result<Self, CommandError> {
         let Some(line) = frame.get(start..end) else { return Err(CommandError::ForbiddenOctet) };
+        match fast_parse(frame, start, line) {
+            Some(r) => r,
+            None => Self::parse_general(frame, start, line),
+        }
+    }
+
+    /// The general parser alone (the fuzz bodies compare it with [`Command::parse`]).
+    pub(crate) fn parse_general_only(line: &Bytes) -> Result<Self, CommandError> {
+        Self::parse_general(line, 0, line)
+    }
+
+    /// Every command shape, every tolerated quirk, every error.
+    #[inline(never)]
+    fn parse_general(frame: &Bytes, start: usize, line: &[u8]) -> Result<Self, CommandError> {
         // CR, LF and NUL are rejected by each argument's validation (paths, parameters,
         // domains) or by `text_args` for free-text arguments; no separate pass over the line.
         let w = Window { buf: frame, base: start, line };
@@ -639,4 +653,120 @@ fn parse_rcpt(w: &Window<'_>, verb_end: usize, end: usize) -> Result<Command, Co
         RcptParams::parse(w.buf, w.base + a, w.base + b).map_err(|r| syntax(v, r))?
     };
     Ok(Command::Rcpt { to, params })
+}
+
+/// A four-letter verb read as one little-endian word with its letters lowercased.
+const fn verb_word(v: [u8; 4]) -> u32 {
+    u32::from_le_bytes([v[0] | 0x20, v[1] | 0x20, v[2] | 0x20, v[3] | 0x20])
+}
+
+const W_MAIL: u32 = verb_word(*b"MAIL");
+const W_RCPT: u32 = verb_word(*b"RCPT");
+const W_EHLO: u32 = verb_word(*b"EHLO");
+const W_HELO: u32 = verb_word(*b"HELO");
+const W_LHLO: u32 = verb_word(*b"LHLO");
+const W_DATA: u32 = verb_word(*b"DATA");
+const W_RSET: u32 = verb_word(*b"RSET");
+const W_QUIT: u32 = verb_word(*b"QUIT");
+const W_NOOP: u32 = verb_word(*b"NOOP");
+
+/// The common shapes of the common commands, parsed in one pass: `None` sends the line to
+/// [`Command::parse_general`], which decides everything else (other verbs, tolerated spacing,
+/// source routes, quoted local parts, address literals, UTF-8, and every error). Where this
+/// returns a value, it is the value `parse_general` would return.
+#[inline]
+fn fast_parse(frame: &Bytes, base: usize, line: &[u8]) -> Option<Result<Command, CommandError>> {
+    let &[a, b, c, d] = line.get(..4)? else { return None };
+    // Each verb letter has exactly two octets that `| 0x20` maps to it: its two cases.
+    let word = u32::from_le_bytes([a, b, c, d]) | 0x2020_2020;
+    let sep = line.get(4).copied();
+    match word {
+        W_DATA if sep.is_none() => Some(Ok(Command::Data)),
+        W_RSET if sep.is_none() => Some(Ok(Command::Rset)),
+        W_QUIT if sep.is_none() => Some(Ok(Command::Quit)),
+        W_NOOP if sep.is_none() => Some(Ok(Command::Noop(None))),
+        W_MAIL | W_RCPT if sep == Some(b' ') => {
+            let is_mail = word == W_MAIL;
+            // ` FROM:<` or ` TO:<`: one space, no space after the colon
+            let p = if is_mail {
+                let kw = line.get(5..10)?;
+                if !crate::types::eq_ci(kw, b"FROM:") {
+                    return None;
+                }
+                10
+            } else {
+                let kw = line.get(5..8)?;
+                if !crate::types::eq_ci(kw, b"TO:") {
+                    return None;
+                }
+                8
+            };
+            if line.get(p) != Some(&b'<') {
+                return None;
+            }
+            let ps = p + 1;
+            let (at, pe) = fast_mailbox(line, ps)?;
+            let after = pe + 1;
+            let end = trim_end(line);
+            if after < end && line.get(after) != Some(&b' ') {
+                return None;
+            }
+            let mailbox = || Mailbox::from_parts(frame.slice(base + ps..base + pe), at - ps);
+            if is_mail {
+                let params = if after >= end {
+                    MailParams::default()
+                } else {
+                    match MailParams::parse(frame, base + after, base + end) {
+                        Ok(p) => p,
+                        Err(_) => return None,
+                    }
+                };
+                let from =
+                    if ps == pe { ReversePath::Null } else { ReversePath::Mailbox(mailbox()) };
+                Some(Ok(Command::Mail { from, params }))
+            } else {
+                if ps == pe {
+                    return None;
+                }
+                let params = if after >= end {
+                    RcptParams::default()
+                } else {
+                    match RcptParams::parse(frame, base + after, base + end) {
+                        Ok(p) => p,
+                        Err(_) => return None,
+                    }
+                };
+                Some(Ok(Command::Rcpt { to: ForwardPath::Mailbox(mailbox()), params }))
+            }
+        }
+        W_EHLO | W_HELO | W_LHLO if sep == Some(b' ') => {
+            let args = line.get(5..)?;
+            if !is_domain(args) {
+                return None;
+            }
+            let d = Domain::new_unchecked(frame.slice(base + 5..base + line.len()));
+            Some(Ok(match word {
+                W_EHLO => Command::Ehlo(d),
+                W_HELO => Command::Helo(d),
+                _ => Command::Lhlo(d),
+            }))
+        }
+        _ => None,
+    }
+}
+
+/// The common path content `<local@domain>` from `start` (just after `<`): an ASCII
+/// dot-string, `@`, an ASCII domain name, then `>`; or nothing then `>` (the null path).
+/// Returns the positions of the `@` and of the `>`, or `None` for any other shape.
+#[inline]
+fn fast_mailbox(line: &[u8], start: usize) -> Option<(usize, usize)> {
+    use crate::types::{ATEXT_ASCII, DOMAIN_ASCII, span};
+    let at = span(line, start, ATEXT_ASCII);
+    match line.get(at) {
+        Some(b'>') if at == start => return Some((at, at)),
+        Some(b'@') if at > start => {}
+        _ => return None,
+    }
+    let close = span(line, at + 1, DOMAIN_ASCII);
+    (close > at + 1 && line.get(close) == Some(&b'>')).then_some((at, close))
 }

@@ -23,6 +23,8 @@ use crate::types::{Domain, ForwardPath, Keyword, LocalPart, Mailbox, ReversePath
 /// value; the line decoder finds the same command with trailing bytes after it.
 pub fn command(data: &[u8]) {
     let line = Bytes::copy_from_slice(data);
+    // the one-pass parser of common shapes agrees with the general parser
+    assert_eq!(Command::parse(&line), Command::parse_general_only(&line), "fast path differs");
     if let Ok(cmd) = Command::parse(&line) {
         let wire = cmd.to_bytes();
         assert!(wire.ends_with(b"\r\n"));

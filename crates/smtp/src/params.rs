@@ -2,7 +2,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::types::{Keyword, ParamValue, XText, is_param_value, is_xtext};
+use crate::types::{Keyword, ParamValue, XText, eq_ci, is_param_value, is_xtext};
 
 /// A parameter the crate has no type for, kept as it was sent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -167,35 +167,46 @@ fn parse_i64(v: &[u8]) -> Option<i64> {
 }
 
 /// Splits the `KEY[=VALUE]` parameters of `buf[start..end]` separated by spaces; calls `f`
-/// with each key and its value (as a slice and its range in `buf`).
+/// with each key and its value (as a slice and its range in `buf`). One pass over the octets.
+#[inline]
 fn each_param(
     buf: &Bytes,
     start: usize,
     end: usize,
     mut f: impl FnMut(&[u8], Option<(&[u8], usize, usize)>) -> Result<(), &'static str>,
 ) -> Result<(), &'static str> {
+    let b = buf.get(..end).unwrap_or_default();
     let mut pos = start;
-    while pos < end {
+    loop {
         // tolerated: several spaces (or tabs) between parameters
-        if matches!(buf.get(pos), Some(b' ' | b'\t')) {
+        while matches!(b.get(pos), Some(b' ' | b'\t')) {
             pos += 1;
-            continue;
         }
-        let e = crate::types::find2(b' ', b'\t', buf.get(pos..end).unwrap_or_default())
-            .map_or(end, |e| pos + e);
-        let word = buf.get(pos..e).unwrap_or_default();
-        let (key, value) = match crate::types::find(b'=', word) {
+        if pos >= end {
+            return Ok(());
+        }
+        let mut i = pos;
+        let mut eq = None;
+        while let Some(&c) = b.get(i) {
+            if c == b' ' || c == b'\t' {
+                break;
+            }
+            if c == b'=' && eq.is_none() {
+                eq = Some(i);
+            }
+            i += 1;
+        }
+        let (key, value) = match eq {
             Some(eq) => (
-                word.get(..eq).unwrap_or_default(),
-                Some((word.get(eq + 1..).unwrap_or_default(), pos + eq + 1, e)),
+                b.get(pos..eq).unwrap_or_default(),
+                Some((b.get(eq + 1..i).unwrap_or_default(), eq + 1, i)),
             ),
-            None => (word, None),
+            None => (b.get(pos..i).unwrap_or_default(), None),
         };
         // known names are matched as they are; `other` validates the rest
         f(key, value)?;
-        pos = e;
+        pos = i;
     }
-    Ok(())
 }
 
 type Value<'a> = Option<(&'a [u8], usize, usize)>;
@@ -253,36 +264,37 @@ impl MailParams {
     #[inline]
     pub(crate) fn parse(buf: &Bytes, start: usize, end: usize) -> Result<Self, &'static str> {
         let mut p = Self::default();
-        each_param(buf, start, end, |k, value| {
-            if k.eq_ignore_ascii_case(b"SIZE") {
+        each_param(buf, start, end, |k, value| match (k.len(), k.first().map(|c| c | 0x20)) {
+            (4, Some(b's')) if eq_ci(k, b"SIZE") => {
                 set(&mut p.size, parse_u64(need(value)?.0).ok_or("invalid SIZE")?)
-            } else if k.eq_ignore_ascii_case(b"BODY") {
+            }
+            (4, Some(b'b')) if eq_ci(k, b"BODY") => {
                 let v = need(value)?.0;
-                let b = if v.eq_ignore_ascii_case(b"7BIT") {
-                    BodyType::SevenBit
-                } else if v.eq_ignore_ascii_case(b"8BITMIME") {
+                let b = if eq_ci(v, b"8BITMIME") {
                     BodyType::EightBitMime
-                } else if v.eq_ignore_ascii_case(b"BINARYMIME") {
+                } else if eq_ci(v, b"7BIT") {
+                    BodyType::SevenBit
+                } else if eq_ci(v, b"BINARYMIME") {
                     BodyType::BinaryMime
                 } else {
                     return Err("invalid BODY");
                 };
                 set(&mut p.body, b)
-            } else if k.eq_ignore_ascii_case(b"SMTPUTF8") {
-                flag(&mut p.smtputf8, value.is_some())
-            } else if k.eq_ignore_ascii_case(b"RET") {
+            }
+            (8, Some(b's')) if eq_ci(k, b"SMTPUTF8") => flag(&mut p.smtputf8, value.is_some()),
+            (3, Some(b'r')) if eq_ci(k, b"RET") => {
                 let v = need(value)?.0;
-                let r = if v.eq_ignore_ascii_case(b"FULL") {
+                let r = if eq_ci(v, b"FULL") {
                     Ret::Full
-                } else if v.eq_ignore_ascii_case(b"HDRS") {
+                } else if eq_ci(v, b"HDRS") {
                     Ret::Hdrs
                 } else {
                     return Err("invalid RET");
                 };
                 set(&mut p.ret, r)
-            } else if k.eq_ignore_ascii_case(b"ENVID") {
-                set(&mut p.envid, xtext(buf, need(value)?)?)
-            } else if k.eq_ignore_ascii_case(b"AUTH") {
+            }
+            (5, Some(b'e')) if eq_ci(k, b"ENVID") => set(&mut p.envid, xtext(buf, need(value)?)?),
+            (4, Some(b'a')) if eq_ci(k, b"AUTH") => {
                 let v = need(value)?;
                 let a = if v.0 == b"<>" {
                     MailAuth::Unknown
@@ -290,19 +302,23 @@ impl MailParams {
                     MailAuth::Identity(xtext(buf, v)?)
                 };
                 set(&mut p.auth, a)
-            } else if k.eq_ignore_ascii_case(b"REQUIRETLS") {
-                flag(&mut p.requiretls, value.is_some())
-            } else if k.eq_ignore_ascii_case(b"MT-PRIORITY") {
+            }
+            (10, Some(b'r')) if eq_ci(k, b"REQUIRETLS") => flag(&mut p.requiretls, value.is_some()),
+            (11, Some(b'm')) if eq_ci(k, b"MT-PRIORITY") => {
                 let n = parse_i64(need(value)?.0).ok_or("invalid MT-PRIORITY")?;
                 let n = i8::try_from(n).ok().filter(|n| (-9..=9).contains(n));
                 set(&mut p.mt_priority, n.ok_or("invalid MT-PRIORITY")?)
-            } else if k.eq_ignore_ascii_case(b"HOLDFOR") {
+            }
+            (7, Some(b'h')) if eq_ci(k, b"HOLDFOR") => {
                 set(&mut p.hold_for, parse_u64(need(value)?.0).ok_or("invalid HOLDFOR")?)
-            } else if k.eq_ignore_ascii_case(b"HOLDUNTIL") {
+            }
+            (9, Some(b'h')) if eq_ci(k, b"HOLDUNTIL") => {
                 set(&mut p.hold_until, pvalue(buf, need(value)?)?)
-            } else if k.eq_ignore_ascii_case(b"BY") {
+            }
+            (2, Some(b'b')) if eq_ci(k, b"BY") => {
                 set(&mut p.by, parse_by(need(value)?.0).ok_or("invalid BY")?)
-            } else {
+            }
+            _ => {
                 p.other.push(other(buf, k, value)?);
                 Ok(())
             }
@@ -431,18 +447,18 @@ impl RcptParams {
     pub(crate) fn parse(buf: &Bytes, start: usize, end: usize) -> Result<Self, &'static str> {
         let mut p = Self::default();
         each_param(buf, start, end, |k, value| {
-            if k.eq_ignore_ascii_case(b"NOTIFY") {
+            if eq_ci(k, b"NOTIFY") {
                 let v = need(value)?.0;
-                let n = if v.eq_ignore_ascii_case(b"NEVER") {
+                let n = if eq_ci(v, b"NEVER") {
                     Notify::Never
                 } else {
                     let (mut success, mut failure, mut delay) = (false, false, false);
                     for item in v.split(|&c| c == b',') {
-                        let slot = if item.eq_ignore_ascii_case(b"SUCCESS") {
+                        let slot = if eq_ci(item, b"SUCCESS") {
                             &mut success
-                        } else if item.eq_ignore_ascii_case(b"FAILURE") {
+                        } else if eq_ci(item, b"FAILURE") {
                             &mut failure
-                        } else if item.eq_ignore_ascii_case(b"DELAY") {
+                        } else if eq_ci(item, b"DELAY") {
                             &mut delay
                         } else {
                             return Err("invalid NOTIFY");
@@ -455,14 +471,14 @@ impl RcptParams {
                     Notify::On { success, failure, delay }
                 };
                 set(&mut p.notify, n)
-            } else if k.eq_ignore_ascii_case(b"ORCPT") {
+            } else if eq_ci(k, b"ORCPT") {
                 let (v, a, b) = need(value)?;
                 let semi = crate::types::find(b';', v).ok_or("invalid ORCPT")?;
                 let addr_type =
                     Keyword::new(buf.slice(a..a + semi)).map_err(|_| "invalid ORCPT")?;
                 let addr = xtext(buf, (v.get(semi + 1..).unwrap_or_default(), a + semi + 1, b))?;
                 set(&mut p.orcpt, Orcpt { addr_type, addr })
-            } else if k.eq_ignore_ascii_case(b"RRVS") {
+            } else if eq_ci(k, b"RRVS") {
                 let (v, a, b) = need(value)?;
                 let (time_end, conduct) = match memchr::memrchr(b';', v) {
                     Some(semi) => {

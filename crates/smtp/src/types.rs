@@ -224,6 +224,12 @@ bytes_newtype_common!(Domain);
 /// Octet classes for the hot validity checks (one table lookup per octet).
 const DOMAIN_CHAR: u8 = 1;
 const ATEXT: u8 = 2;
+/// `ATEXT` and ASCII: a dot-string octet that needs no UTF-8 check.
+pub(crate) const ATEXT_ASCII: u8 = 4;
+/// `DOMAIN_CHAR` and ASCII.
+pub(crate) const DOMAIN_ASCII: u8 = 8;
+/// A keyword octet: letter, digit, `-` or `_`.
+pub(crate) const KEYWORD_CHAR: u8 = 16;
 
 // Evaluated at compile time: an index out of range would fail the build, not panic.
 #[allow(clippy::indexing_slicing)]
@@ -249,6 +255,17 @@ const fn class_table() -> [u8; 256] {
             }
             j += 1;
         }
+        if c < 0x80 {
+            if v & ATEXT != 0 {
+                v |= ATEXT_ASCII;
+            }
+            if v & DOMAIN_CHAR != 0 {
+                v |= DOMAIN_ASCII;
+            }
+        }
+        if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' {
+            v |= KEYWORD_CHAR;
+        }
         t[i] = v;
         i += 1;
     }
@@ -257,8 +274,42 @@ const fn class_table() -> [u8; 256] {
 
 static CLASS: [u8; 256] = class_table();
 
-fn class(c: u8) -> u8 {
+/// The class bits of an octet.
+#[inline]
+pub(crate) fn class(c: u8) -> u8 {
     CLASS.get(usize::from(c)).copied().unwrap_or(0)
+}
+
+/// The first position at or after `i` whose octet is not in class `which` (or `b.len()`).
+#[inline]
+pub(crate) fn span(b: &[u8], mut i: usize, which: u8) -> usize {
+    while let Some(&c) = b.get(i) {
+        if class(c) & which == 0 {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// Whether `v` equals the literal `lit` ignoring ASCII case: one masked 8-octet compare for
+/// literals of up to 8 octets (only letters are folded, so no other octet can match).
+#[inline]
+pub(crate) fn eq_ci<const N: usize>(v: &[u8], lit: &[u8; N]) -> bool {
+    if v.len() != N {
+        return false;
+    }
+    if N > 8 {
+        return v.eq_ignore_ascii_case(lit);
+    }
+    let (mut a, mut l, mut m) = ([0u8; 8], [0u8; 8], [0u8; 8]);
+    for (((a, l), m), (&x, &y)) in a.iter_mut().zip(&mut l).zip(&mut m).zip(v.iter().zip(lit)) {
+        *a = x;
+        *l = y;
+        *m = if y.is_ascii_alphabetic() { 0x20 } else { 0 };
+    }
+    let m = u64::from_le_bytes(m);
+    (u64::from_le_bytes(a) | m) == (u64::from_le_bytes(l) | m)
 }
 
 /// Whether every octet is in `which`, and the whole is valid UTF-8 (checked only when an
@@ -367,6 +418,12 @@ impl Mailbox {
         v.push(b'@');
         v.extend_from_slice(&domain.0);
         Self { raw: Bytes::from(v), at: local.0.len() }
+    }
+
+    /// A mailbox from its checked wire form and the position of its separating `@`.
+    pub(crate) fn from_parts(raw: Bytes, at: usize) -> Self {
+        debug_assert!(parse_mailbox(&raw, 0, raw.len()).is_some_and(|m| m.at == at));
+        Self { raw, at }
     }
 
     /// Parses `local@domain` (wire form).

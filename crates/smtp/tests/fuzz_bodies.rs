@@ -66,3 +66,127 @@ proptest! {
         fuzzing::client(&data);
     }
 }
+
+/// Command lines built from the pieces where the one-pass parser of common shapes hands over
+/// to the general one (verb case, spacing, path shapes, parameters); `fuzzing::command`
+/// checks that both parsers agree on each.
+fn command_line() -> impl Strategy<Value = Vec<u8>> {
+    let verb = prop_oneof![
+        Just(&b"MAIL"[..]),
+        Just(&b"mail"[..]),
+        Just(&b"MaIl"[..]),
+        Just(&b"RCPT"[..]),
+        Just(&b"rcpt"[..]),
+        Just(&b"EHLO"[..]),
+        Just(&b"helo"[..]),
+        Just(&b"LHLO"[..]),
+        Just(&b"DATA"[..]),
+        Just(&b"rset"[..]),
+        Just(&b"QUIT"[..]),
+        Just(&b"NOOP"[..]),
+        Just(&b"M\xc1IL"[..]),
+        Just(&b"DAT"[..]),
+    ];
+    let piece = prop_oneof![
+        Just(&b" "[..]),
+        Just(&b"  "[..]),
+        Just(&b"\t"[..]),
+        Just(&b"FROM:"[..]),
+        Just(&b"from:"[..]),
+        Just(&b"FROM"[..]),
+        Just(&b"TO:"[..]),
+        Just(&b"To:"[..]),
+        Just(&b"<"[..]),
+        Just(&b">"[..]),
+        Just(&b"@"[..]),
+        Just(&b"a"[..]),
+        Just(&b"."[..]),
+        Just(&b"-"[..]),
+        Just(&b"_"[..]),
+        Just(&b"\""[..]),
+        Just(&b"["[..]),
+        Just(&b"]"[..]),
+        Just(&b":"[..]),
+        Just(&b","[..]),
+        Just(&b"\\"[..]),
+        Just(&b"\xc3\xa9"[..]),
+        Just(&b"\xc3"[..]),
+        Just(&b"\0"[..]),
+        Just(&b"\r"[..]),
+        Just(&b"postmaster"[..]),
+        Just(&b"example.org"[..]),
+        Just(&b"="[..]),
+        Just(&b"SIZE=100"[..]),
+        Just(&b"size="[..]),
+        Just(&b"BODY=8bitmime"[..]),
+        Just(&b"BODY=7BIT"[..]),
+        Just(&b"SMTPUTF8"[..]),
+        Just(&b"RET=HDRS"[..]),
+        Just(&b"ENVID=x+2B"[..]),
+        Just(&b"AUTH=<>"[..]),
+        Just(&b"BY=5;R"[..]),
+        Just(&b"MT-PRIORITY=-3"[..]),
+        Just(&b"NOTIFY=NEVER"[..]),
+        Just(&b"NOTIFY=success,delay"[..]),
+        Just(&b"ORCPT=rfc822;a@b"[..]),
+        Just(&b"RRVS=2014-04-03T23:01:00Z;c"[..]),
+        Just(&b"X-Y=z"[..]),
+    ];
+    (verb, proptest::collection::vec(piece, 0..12)).prop_map(|(v, p)| {
+        let mut line = v.to_vec();
+        for x in p {
+            line.extend_from_slice(x);
+        }
+        line
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+    #[test]
+    fn command_shapes(line in command_line()) {
+        fuzzing::command(&line);
+    }
+}
+
+#[test]
+fn command_shapes_known() {
+    for line in [
+        &b"MAIL FROM:<a@b>"[..],
+        b"MAIL FROM:<>",
+        b"MAIL FROM:<> SIZE=1",
+        b"MAIL FROM:<a@b>  SIZE=1 ",
+        b"MAIL FROM:<a@b>\tSIZE=1",
+        b"MAIL FROM:<a@b>x",
+        b"MAIL FROM:<a@b> SIZE=1 SIZE=2",
+        b"MAIL FROM:<a@b> BODY=8BITMIMEX",
+        b"MAIL FROM:<a@b> X=",
+        b"MAIL FROM:<a@[1.2.3.4]>",
+        b"MAIL FROM:<\"a b\"@c>",
+        b"MAIL FROM:<@r:a@b>",
+        b"MAIL FROM: <a@b>",
+        b"MAIL  FROM:<a@b>",
+        b"RCPT TO:<>",
+        b"RCPT TO:<Postmaster>",
+        b"RCPT TO:<a@b> NOTIFY=NEVER ORCPT=rfc822;a@b",
+        b"RCPT TO:<a@b.> ",
+        b"RCPT TO:<a@>",
+        b"RCPT TO:<@b>",
+        b"EHLO a.b",
+        b"EHLO a.b ",
+        b"EHLO [1.2.3.4]",
+        b"EHLO [1.2.3.4] x",
+        b"EHLO  a",
+        b"EHLO \xc3\xa9",
+        b"EHLO \xc3",
+        b"EHLO",
+        b"DATA",
+        b"DATA ",
+        b"DATA x",
+        b"data",
+        b"NOOP",
+        b"D\0TA",
+    ] {
+        fuzzing::command(line);
+    }
+}
