@@ -53,7 +53,10 @@ fn python_email_package_agrees() {
             std::fs::write(ours.join(format!("{stem}.json")), summary::summarize(&data)).unwrap();
         }
     }
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("python_summary.py");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("mime")
+        .join("python_summary.py");
     let st = Command::new("python3").arg(&script).arg(&messages).arg(&reference).status().unwrap();
     assert!(st.success(), "reference script failed");
     let out = Command::new("python3")

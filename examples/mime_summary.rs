@@ -9,9 +9,9 @@
 
 use std::fmt::Write as _;
 
-use mailwire_mime::push::{FieldKind, PartKind};
-use mailwire_mime::text::{RawCharset, TextOptions};
-use mailwire_mime::{Message, Part, TransferEncoding};
+use mailwire::mime::push::{FieldKind, PartKind};
+use mailwire::mime::text::{RawCharset, TextOptions};
+use mailwire::mime::{Message, Part, TransferEncoding};
 use sha2::{Digest, Sha256};
 
 /// `norm(s)`: every run of TAB, CR, LF and SPACE becomes one space; both ends trimmed.
@@ -52,10 +52,10 @@ fn mailboxes(out: &mut String, part: &Part<'_>, name: &str) {
         return;
     };
     let list =
-        mailwire_mime::address::parse_address_list_with(f.raw_value(), RawCharset::Utf8Lossy);
+        mailwire::mime::address::parse_address_list_with(f.raw_value(), RawCharset::Utf8Lossy);
     out.push('[');
     let mut first = true;
-    for m in list.iter().flat_map(mailwire_mime::Address::mailboxes) {
+    for m in list.iter().flat_map(mailwire::mime::Address::mailboxes) {
         if !first {
             out.push_str(", ");
         }
