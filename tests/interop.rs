@@ -344,3 +344,39 @@ fn a_wrong_password_is_refused_with_the_servers_reply() {
     }
     pop.quit().unwrap();
 }
+
+#[test]
+fn dovecot_refuses_plaintext_logins_from_another_address_until_stls() {
+    let Some((env, settings)) = setup("POP3 plaintext login refusal (127.0.0.2)") else { return };
+    let _guard = lock();
+    let addr = format!("{}:{}", env.get("OTHER_HOST"), env.get("POP3_PORT"));
+    let (bob, password) = (env.get("USER2"), secret(env.get("PASS2")));
+
+    // In plaintext, from 127.0.0.1 to 127.0.0.2: Dovecot hides USER and its SASL mechanisms,
+    // and refuses the login even when the client is willing to send the password.
+    let mut plain = with_mode(&settings, TlsMode::None);
+    plain.allow_plaintext_credentials = true;
+    let mut pop = Pop3Client::connect(&addr, &plain).unwrap();
+    let caps = pop.capa().unwrap();
+    assert!(caps.stls(), "{caps:?}");
+    assert!(!caps.0.contains(&mailwire::pop3::Capability::User), "{caps:?}");
+    match pop.login(bob, &password) {
+        Err(Error::Rejected { command, reply }) => {
+            assert!(command == "USER" || command == "PASS", "{command}");
+            assert!(
+                reply.starts_with("-ERR [AUTH] Plaintext authentication disallowed"),
+                "{reply}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    pop.quit().unwrap();
+
+    // After STLS the same address takes the login.
+    let mut pop = Pop3Client::connect(&addr, &settings).unwrap();
+    assert!(pop.is_tls());
+    assert!(pop.capabilities().unwrap().0.contains(&mailwire::pop3::Capability::User));
+    pop.login(bob, &password).unwrap();
+    pop.stat().unwrap();
+    pop.quit().unwrap();
+}

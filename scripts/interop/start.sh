@@ -7,7 +7,8 @@
 # a CA and a leaf certificate signed by it, writes both daemons' configuration into STATE_DIR,
 # starts them directly (there is no systemd), waits until every port answers, and writes
 # STATE_DIR/env with the ports, users and CA path for the tests. `stop.sh` stops exactly what
-# this started. Nothing listens on any address but 127.0.0.1.
+# this started. Nothing listens outside the loopback network (127.0.0.1, and 127.0.0.2 for the
+# plaintext-login refusal tests).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,6 +25,10 @@ POP3_PORT=10110        # Dovecot POP3 with STLS
 POP3S_PORT=10995       # Dovecot POP3 over implicit TLS
 IMAP_PORT=10143        # Dovecot IMAP with STARTTLS
 IMAPS_PORT=10993       # Dovecot IMAP over implicit TLS
+# Dovecot treats a client whose address equals its own as secure and then allows plaintext
+# logins; POP3 and IMAP also listen on OTHER_HOST (same ports) so that a client connecting
+# from 127.0.0.1 is a stranger there and sees the plaintext-login refusal (LOGINDISABLED).
+OTHER_HOST=127.0.0.2
 DOMAIN=mailwire.test
 
 log() { printf 'interop: %s\n' "$*"; }
@@ -102,6 +107,10 @@ service imap-login {
     port = $IMAPS_PORT
     ssl = yes
   }
+  inet_listener imap_other {
+    address = $OTHER_HOST
+    port = $IMAP_PORT
+  }
 }
 service pop3-login {
   inet_listener pop3 {
@@ -110,6 +119,10 @@ service pop3-login {
   inet_listener pop3s {
     port = $POP3S_PORT
     ssl = yes
+  }
+  inet_listener pop3_other {
+    address = $OTHER_HOST
+    port = $POP3_PORT
   }
 }
 service lmtp {
@@ -201,12 +214,12 @@ CONF
 }
 
 wait_port() {
-  local port=$1 i
+  local port=$1 host=${2:-127.0.0.1} i
   for i in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then return 0; fi
     sleep 0.1
   done
-  log "port $port did not open"
+  log "port $host:$port did not open"
   return 1
 }
 
@@ -230,6 +243,8 @@ postfix -c "$state/postfix" start </dev/null >"$state/postfix-start.log" 2>&1 ||
 for port in $SMTP_PORT $SUBMISSION_PORT $SMTPS_PORT $LMTP_PORT $POP3_PORT $POP3S_PORT $IMAP_PORT $IMAPS_PORT; do
   wait_port "$port"
 done
+wait_port "$POP3_PORT" "$OTHER_HOST"
+wait_port "$IMAP_PORT" "$OTHER_HOST"
 
 cat > "$state/env" <<ENV
 MAILWIRE_INTEROP_HOST=127.0.0.1
@@ -241,6 +256,7 @@ MAILWIRE_INTEROP_POP3_PORT=$POP3_PORT
 MAILWIRE_INTEROP_POP3S_PORT=$POP3S_PORT
 MAILWIRE_INTEROP_IMAP_PORT=$IMAP_PORT
 MAILWIRE_INTEROP_IMAPS_PORT=$IMAPS_PORT
+MAILWIRE_INTEROP_OTHER_HOST=$OTHER_HOST
 MAILWIRE_INTEROP_CA=$state/tls/ca.pem
 MAILWIRE_INTEROP_USER1=alice@$DOMAIN
 MAILWIRE_INTEROP_PASS1=alice-secret
