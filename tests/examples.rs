@@ -252,3 +252,206 @@ fn python_smtplib_and_poplib_against_smtp_sink_and_pop3_serve_over_starttls() {
     }
     assert!(maildir.list().unwrap().is_empty(), "DELE and QUIT emptied the Maildir");
 }
+
+/// The built example program `name` (`cargo test` builds the examples next to the tests);
+/// `None`, with a printed reason, when it is not there (a test run limited to one target).
+fn example(name: &str) -> Option<PathBuf> {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent()?.parent()?.join("examples").join(name);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!("skipped: {} is not built (run the whole `cargo test`)", path.display());
+        None
+    }
+}
+
+/// Runs an example program with a time limit; (exit code, stdout, stderr).
+fn run_example(path: &Path, args: &[&str], password: Option<&str>) -> (i32, String, String) {
+    let mut command = Command::new(path);
+    command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    match password {
+        Some(p) => command.env("MAILWIRE_PASSWORD", p),
+        None => command.env_remove("MAILWIRE_PASSWORD"),
+    };
+    let mut child = command.spawn().unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{} {args:?} ran longer than 60 s", path.display());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (mut out, mut err) = (String::new(), String::new());
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    (status.code().unwrap_or(-1), out, err)
+}
+
+#[test]
+fn every_example_documents_its_flags() {
+    for (name, flags) in [
+        ("demo", &[][..]),
+        (
+            "smtp_send",
+            &["--server", "--from", "--to", "--tls", "--ca", "--user", "MAILWIRE_PASSWORD"][..],
+        ),
+        ("smtp_sink", &["--listen", "--maildir", "--tls", "--cert", "--key", "--users"][..]),
+        ("pop3_fetch", &["--server", "--user", "--out", "--delete", "--tls", "--ca"][..]),
+        ("pop3_serve", &["--listen", "--maildir", "--tls", "--cert", "--key", "--users"][..]),
+    ] {
+        let Some(path) = example(name) else { return };
+        let (code, out, err) = run_example(&path, &["--help"], None);
+        assert_eq!(code, 0, "{name} --help: {err}");
+        assert!(out.starts_with(name), "{name} --help: {out}");
+        for flag in flags {
+            assert!(out.contains(flag), "{name} --help does not mention {flag}:\n{out}");
+        }
+    }
+}
+
+#[test]
+fn a_failure_is_one_line_on_stderr_naming_the_step() {
+    let Some(send) = example("smtp_send") else { return };
+    let Some(fetch) = example("pop3_fetch") else { return };
+    let dir = TempDir::new("failures");
+    let file = dir.path().join("m.eml");
+    std::fs::write(&file, "Subject: x\n\nx\n").unwrap();
+    let file = file.to_str().unwrap();
+    // nothing listens on port 1
+    let (code, out, err) = run_example(
+        &send,
+        &["--server", "127.0.0.1:1", "--from", "a@example.org", "--to", "b@example.org", file],
+        None,
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("smtp_send: connect to 127.0.0.1:1: "), "{err}");
+    // a missing argument
+    let (code, _, err) = run_example(&send, &["--server", "127.0.0.1:1", file], None);
+    assert_eq!(code, 1);
+    assert_eq!(err.trim_end(), "smtp_send: arguments: --from is required");
+    // --user without the password variable
+    let (code, _, err) = run_example(&fetch, &["--server", "127.0.0.1:1", "--user", "ann"], None);
+    assert_eq!(code, 1);
+    assert!(err.starts_with("pop3_fetch: arguments: --user needs the password"), "{err}");
+    let (code, _, err) = run_example(&fetch, &["--server", "127.0.0.1:1", "--bogus"], None);
+    assert_eq!(code, 1);
+    assert!(err.starts_with("pop3_fetch: arguments: unknown flag --bogus"), "{err}");
+}
+
+/// The four programs end to end: `smtp_sink` and `pop3_serve` over one Maildir, `smtp_send`
+/// and `pop3_fetch` as their clients, each with the CA the servers generated.
+#[test]
+fn the_example_programs_work_together() {
+    let (Some(sink), Some(serve), Some(send), Some(fetch)) =
+        (example("smtp_sink"), example("pop3_serve"), example("smtp_send"), example("pop3_fetch"))
+    else {
+        return;
+    };
+    let dir = TempDir::new("programs");
+    let users = dir.path().join("users");
+    std::fs::write(&users, "ann:ann-pw\n").unwrap();
+    let maildir = dir.path().join("maildir");
+    let (users, maildir) = (users.to_str().unwrap(), maildir.to_str().unwrap());
+    // Free ports: bind, note, release (the servers bind them right after).
+    let port = || TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (smtp_addr, pop_addr) = (format!("127.0.0.1:{}", port()), format!("127.0.0.1:{}", port()));
+    let spawn = |path: &Path, listen: &str| {
+        let mut child = Command::new(path)
+            .args(["--listen", listen, "--maildir", maildir, "--users", users])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // the first line names the generated CA
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = Vec::new();
+        let mut byte = [0u8];
+        while stdout.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
+            first.push(byte[0]);
+        }
+        let first = String::from_utf8(first).unwrap();
+        let ca = first.rsplit(' ').next().unwrap().to_owned();
+        assert!(ca.ends_with("-ca.pem"), "{first}");
+        (Killed(child), ca, stdout)
+    };
+    let (_sink, sink_ca, _sink_out) = spawn(&sink, &smtp_addr);
+    let (_serve, serve_ca, _serve_out) = spawn(&serve, &pop_addr);
+    let wait = |addr: &str| {
+        let start = Instant::now();
+        while std::net::TcpStream::connect(addr).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(20), "{addr} never opened");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait(&smtp_addr);
+    wait(&pop_addr);
+
+    let message = dir.path().join("m.eml");
+    std::fs::write(&message, "Subject: programs\nFrom: ann@example.org\n\n.dot\nbye\n").unwrap();
+    let smtp_server = smtp_addr.replace("127.0.0.1", "localhost");
+    let (code, out, err) = run_example(
+        &send,
+        &[
+            "--server",
+            &smtp_server,
+            "--ca",
+            &sink_ca,
+            "--user",
+            "ann",
+            "--from",
+            "ann@example.org",
+            "--to",
+            "bob@example.org",
+            message.to_str().unwrap(),
+        ],
+        Some("ann-pw"),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("<bob@example.org>: accepted: 250"), "{out}");
+    assert!(out.contains("message: 250 2.0.0 Ok: queued as "), "{out}");
+
+    let out_dir = dir.path().join("fetched");
+    let pop_server = pop_addr.replace("127.0.0.1", "localhost");
+    let (code, out, err) = run_example(
+        &fetch,
+        &[
+            "--server",
+            &pop_server,
+            "--ca",
+            &serve_ca,
+            "--user",
+            "ann",
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--delete",
+        ],
+        Some("ann-pw"),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 message(s)") && out.contains("deleted 1 message(s)"), "{out}");
+    let fetched: Vec<_> = std::fs::read_dir(out_dir.join("new")).unwrap().collect();
+    assert_eq!(fetched.len(), 1);
+    let got = std::fs::read(fetched[0].as_ref().unwrap().path()).unwrap();
+    assert_eq!(got, b"Subject: programs\r\nFrom: ann@example.org\r\n\r\n.dot\r\nbye\r\n");
+    assert_eq!(std::fs::read_dir(Path::new(maildir).join("new")).unwrap().count(), 0);
+    let _ = std::fs::remove_file(&sink_ca);
+    let _ = std::fs::remove_file(&serve_ca);
+}
+
+/// A child process killed when the test ends.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
