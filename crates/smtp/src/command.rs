@@ -257,10 +257,7 @@ impl Command {
     #[inline]
     pub fn parse_in(frame: &Bytes, start: usize, end: usize) -> Result<Self, CommandError> {
         let Some(line) = frame.get(start..end) else { return Err(CommandError::ForbiddenOctet) };
-        match fast_parse(frame, start, line) {
-            Some(r) => r,
-            None => Self::parse_general(frame, start, line),
-        }
+        fast_parse(frame, start, line)
     }
 
     /// The general parser alone (the fuzz bodies compare it with [`Command::parse`]).
@@ -670,88 +667,86 @@ const W_RSET: u32 = verb_word(*b"RSET");
 const W_QUIT: u32 = verb_word(*b"QUIT");
 const W_NOOP: u32 = verb_word(*b"NOOP");
 
-/// The common shapes of the common commands, parsed in one pass: `None` sends the line to
+/// The common shapes of the common commands, parsed in one pass; every other line goes to
 /// [`Command::parse_general`], which decides everything else (other verbs, tolerated spacing,
-/// source routes, quoted local parts, address literals, UTF-8, and every error). Where this
-/// returns a value, it is the value `parse_general` would return.
+/// source routes, quoted local parts, address literals, UTF-8, and every error). Where the
+/// one-pass parse returns a value, it is the value `parse_general` would return. Each command
+/// is built where it is returned (no large moves).
 #[inline]
-fn fast_parse(frame: &Bytes, base: usize, line: &[u8]) -> Option<Result<Command, CommandError>> {
-    let &[a, b, c, d] = line.get(..4)? else { return None };
+fn fast_parse(frame: &Bytes, base: usize, line: &[u8]) -> Result<Command, CommandError> {
+    let general = || Command::parse_general(frame, base, line);
+    let Some(&[a, b, c, d]) = line.get(..4) else { return general() };
     // Each verb letter has exactly two octets that `| 0x20` maps to it: its two cases.
     let word = u32::from_le_bytes([a, b, c, d]) | 0x2020_2020;
     let sep = line.get(4).copied();
     match word {
-        W_DATA if sep.is_none() => Some(Ok(Command::Data)),
-        W_RSET if sep.is_none() => Some(Ok(Command::Rset)),
-        W_QUIT if sep.is_none() => Some(Ok(Command::Quit)),
-        W_NOOP if sep.is_none() => Some(Ok(Command::Noop(None))),
+        W_DATA if sep.is_none() => Ok(Command::Data),
+        W_RSET if sep.is_none() => Ok(Command::Rset),
+        W_QUIT if sep.is_none() => Ok(Command::Quit),
+        W_NOOP if sep.is_none() => Ok(Command::Noop(None)),
         W_MAIL | W_RCPT if sep == Some(b' ') => {
             let is_mail = word == W_MAIL;
             // ` FROM:<` or ` TO:<`: one space, no space after the colon
             let p = if is_mail {
-                let kw = line.get(5..10)?;
-                if !crate::types::eq_ci(kw, b"FROM:") {
-                    return None;
+                if !line.get(5..10).is_some_and(|kw| crate::types::eq_ci(kw, b"FROM:")) {
+                    return general();
                 }
                 10
             } else {
-                let kw = line.get(5..8)?;
-                if !crate::types::eq_ci(kw, b"TO:") {
-                    return None;
+                if !line.get(5..8).is_some_and(|kw| crate::types::eq_ci(kw, b"TO:")) {
+                    return general();
                 }
                 8
             };
             if line.get(p) != Some(&b'<') {
-                return None;
+                return general();
             }
             let ps = p + 1;
-            let (at, pe) = fast_mailbox(line, ps)?;
+            let Some((at, pe)) = fast_mailbox(line, ps) else { return general() };
             let after = pe + 1;
             let end = trim_end(line);
             if after < end && line.get(after) != Some(&b' ') {
-                return None;
+                return general();
             }
             let mailbox = || Mailbox::from_parts(frame.slice(base + ps..base + pe), at - ps);
             if is_mail {
-                let params = if after >= end {
-                    MailParams::default()
-                } else {
-                    match MailParams::parse(frame, base + after, base + end) {
-                        Ok(p) => p,
-                        Err(_) => return None,
-                    }
-                };
                 let from =
                     if ps == pe { ReversePath::Null } else { ReversePath::Mailbox(mailbox()) };
-                Some(Ok(Command::Mail { from, params }))
+                let mut cmd = Command::Mail { from, params: MailParams::default() };
+                if after < end
+                    && let Command::Mail { params, .. } = &mut cmd
+                    && params.parse_into(frame, base + after, base + end).is_err()
+                {
+                    return general();
+                }
+                Ok(cmd)
             } else {
                 if ps == pe {
-                    return None;
+                    return general();
                 }
-                let params = if after >= end {
-                    RcptParams::default()
-                } else {
-                    match RcptParams::parse(frame, base + after, base + end) {
-                        Ok(p) => p,
-                        Err(_) => return None,
-                    }
-                };
-                Some(Ok(Command::Rcpt { to: ForwardPath::Mailbox(mailbox()), params }))
+                let to = ForwardPath::Mailbox(mailbox());
+                let mut cmd = Command::Rcpt { to, params: RcptParams::default() };
+                if after < end
+                    && let Command::Rcpt { params, .. } = &mut cmd
+                    && params.parse_into(frame, base + after, base + end).is_err()
+                {
+                    return general();
+                }
+                Ok(cmd)
             }
         }
         W_EHLO | W_HELO | W_LHLO if sep == Some(b' ') => {
-            let args = line.get(5..)?;
-            if !is_domain(args) {
-                return None;
+            if !line.get(5..).is_some_and(is_domain) {
+                return general();
             }
             let d = Domain::new_unchecked(frame.slice(base + 5..base + line.len()));
-            Some(Ok(match word {
+            Ok(match word {
                 W_EHLO => Command::Ehlo(d),
                 W_HELO => Command::Helo(d),
                 _ => Command::Lhlo(d),
-            }))
+            })
         }
-        _ => None,
+        _ => general(),
     }
 }
 

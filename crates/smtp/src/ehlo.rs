@@ -84,6 +84,13 @@ pub struct Capabilities {
     pub other: Vec<Extension>,
 }
 
+/// The three digits of a reply code below 1000.
+fn code_digits(code: u16) -> (u8, u8, u8) {
+    // each quotient is below 10, so the casts cannot truncate
+    #[allow(clippy::cast_possible_truncation)]
+    (b'0' + (code / 100 % 10) as u8, b'0' + (code / 10 % 10) as u8, b'0' + (code % 10) as u8)
+}
+
 fn words(b: &[u8]) -> impl Iterator<Item = &[u8]> {
     b.split(|&c| c == b' ').filter(|w| !w.is_empty())
 }
@@ -125,6 +132,31 @@ impl Capabilities {
         let mut pos = 0;
         let mut n = 0;
         loop {
+            // The common keyword-only line (`250-PIPELINING` CRLF) is read in one pass; any
+            // other line goes through the general steps below.
+            if n > 0
+                && let Some(&[a, b, c, sep]) = input.get(pos..pos + 4)
+                && matches!(sep, b'-' | b' ')
+                && (a, b, c) == code_digits(code)
+            {
+                let text = pos + 4;
+                let kw_end = crate::types::span(input, text, crate::types::KEYWORD_CHAR);
+                if kw_end > text
+                    && let Some(&[b'\r', b'\n']) = input.get(kw_end..kw_end + 2)
+                {
+                    caps.add_keyword(input, text, kw_end);
+                    if n >= max_lines {
+                        return Err(ReplyError::TooManyLines { limit: max_lines });
+                    }
+                    n += 1;
+                    pos = kw_end + 2;
+                    if sep == b' ' {
+                        let code = ReplyCode::new(code).map_err(|_| ReplyError::Malformed)?;
+                        return Ok(Some((caps, code, pos)));
+                    }
+                    continue;
+                }
+            }
             let Some(rest) = input.get(pos..) else { return Ok(None) };
             let Some(lf) = memchr::memchr(b'\n', rest) else { return Ok(None) };
             let lf = pos + lf;
@@ -148,6 +180,30 @@ impl Capabilities {
                 return Ok(Some((caps, code, pos)));
             }
         }
+    }
+
+    /// Reads the line `raw[start..end]` that holds only a keyword (letters, digits, `-`,
+    /// `_`): the flag keywords here, the others through [`add_line`](Self::add_line).
+    #[inline]
+    fn add_keyword(&mut self, raw: &Bytes, start: usize, end: usize) {
+        use crate::types::eq_ci;
+        let kw = raw.get(start..end).unwrap_or_default();
+        let flag = match (kw.len(), kw.first().map(|c| c | 0x20)) {
+            (10, Some(b'p')) if eq_ci(kw, b"PIPELINING") => &mut self.pipelining,
+            (8, Some(b'8')) if eq_ci(kw, b"8BITMIME") => &mut self.eight_bit_mime,
+            (10, Some(b'b')) if eq_ci(kw, b"BINARYMIME") => &mut self.binary_mime,
+            (8, Some(b'c')) if eq_ci(kw, b"CHUNKING") => &mut self.chunking,
+            (8, Some(b's')) if eq_ci(kw, b"SMTPUTF8") => &mut self.smtputf8,
+            (3, Some(b'd')) if eq_ci(kw, b"DSN") => &mut self.dsn,
+            (19, Some(b'e')) if eq_ci(kw, b"ENHANCEDSTATUSCODES") => {
+                &mut self.enhanced_status_codes
+            }
+            (8, Some(b's')) if eq_ci(kw, b"STARTTLS") => &mut self.starttls,
+            (10, Some(b'r')) if eq_ci(kw, b"REQUIRETLS") => &mut self.requiretls,
+            (4, Some(b'r')) if eq_ci(kw, b"RRVS") => &mut self.rrvs,
+            _ => return self.add_line(raw, start, end),
+        };
+        *flag = true;
     }
 
     /// Reads the keyword line `raw[start..end]`.

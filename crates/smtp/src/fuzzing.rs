@@ -46,6 +46,11 @@ pub fn command(data: &[u8]) {
 /// incomplete input stays incomplete when cut shorter; capabilities never panic.
 pub fn reply(data: &[u8]) {
     let input = Bytes::copy_from_slice(data);
+    // the one-pass capabilities parser agrees with a parsed reply read afterwards
+    let caps = Capabilities::parse(&input, 50);
+    let via_reply = Reply::parse(&input, 50)
+        .map(|r| r.map(|(r, used)| (Capabilities::from_reply(&r), r.code(), used)));
+    assert_eq!(caps, via_reply, "capabilities differ");
     if let Ok(Some((reply, used))) = Reply::parse(&input, 50) {
         {
             assert!(used <= data.len());

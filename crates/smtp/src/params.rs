@@ -264,6 +264,19 @@ impl MailParams {
     #[inline]
     pub(crate) fn parse(buf: &Bytes, start: usize, end: usize) -> Result<Self, &'static str> {
         let mut p = Self::default();
+        p.parse_into(buf, start, end)?;
+        Ok(p)
+    }
+
+    /// Parses `buf[start..end]` into `self` (fresh from `default()`), in place.
+    #[inline]
+    pub(crate) fn parse_into(
+        &mut self,
+        buf: &Bytes,
+        start: usize,
+        end: usize,
+    ) -> Result<(), &'static str> {
+        let p = self;
         each_param(buf, start, end, |k, value| match (k.len(), k.first().map(|c| c | 0x20)) {
             (4, Some(b's')) if eq_ci(k, b"SIZE") => {
                 set(&mut p.size, parse_u64(need(value)?.0).ok_or("invalid SIZE")?)
@@ -322,8 +335,7 @@ impl MailParams {
                 p.other.push(other(buf, k, value)?);
                 Ok(())
             }
-        })?;
-        Ok(p)
+        })
     }
 
     /// Whether no parameter is set.
@@ -446,6 +458,19 @@ impl RcptParams {
     #[inline]
     pub(crate) fn parse(buf: &Bytes, start: usize, end: usize) -> Result<Self, &'static str> {
         let mut p = Self::default();
+        p.parse_into(buf, start, end)?;
+        Ok(p)
+    }
+
+    /// Parses `buf[start..end]` into `self` (fresh from `default()`), in place.
+    #[inline]
+    pub(crate) fn parse_into(
+        &mut self,
+        buf: &Bytes,
+        start: usize,
+        end: usize,
+    ) -> Result<(), &'static str> {
+        let p = self;
         each_param(buf, start, end, |k, value| {
             if eq_ci(k, b"NOTIFY") {
                 let v = need(value)?.0;
@@ -498,8 +523,7 @@ impl RcptParams {
                 p.other.push(other(buf, k, value)?);
                 Ok(())
             }
-        })?;
-        Ok(p)
+        })
     }
 
     /// Whether no parameter is set.

@@ -292,32 +292,44 @@ pub(crate) fn span(b: &[u8], mut i: usize, which: u8) -> usize {
     i
 }
 
-/// Whether `v` equals the literal `lit` ignoring ASCII case: one masked 8-octet compare for
-/// literals of up to 8 octets (only letters are folded, so no other octet can match).
+/// Whether `v` equals the literal `lit` ignoring ASCII case: one masked 16-octet compare for
+/// literals of up to 16 octets (only letters are folded, so no other octet can match).
 #[inline]
 pub(crate) fn eq_ci<const N: usize>(v: &[u8], lit: &[u8; N]) -> bool {
     if v.len() != N {
         return false;
     }
-    if N > 8 {
+    if N > 16 {
         return v.eq_ignore_ascii_case(lit);
     }
-    let (mut a, mut l, mut m) = ([0u8; 8], [0u8; 8], [0u8; 8]);
+    let (mut a, mut l, mut m) = ([0u8; 16], [0u8; 16], [0u8; 16]);
     for (((a, l), m), (&x, &y)) in a.iter_mut().zip(&mut l).zip(&mut m).zip(v.iter().zip(lit)) {
         *a = x;
         *l = y;
         *m = if y.is_ascii_alphabetic() { 0x20 } else { 0 };
     }
-    let m = u64::from_le_bytes(m);
-    (u64::from_le_bytes(a) | m) == (u64::from_le_bytes(l) | m)
+    let m = u128::from_le_bytes(m);
+    (u128::from_le_bytes(a) | m) == (u128::from_le_bytes(l) | m)
 }
 
 /// Whether every octet is in `which`, and the whole is valid UTF-8 (checked only when an
 /// octet above 0x7F was seen).
 #[inline]
 fn all_class(b: &[u8], which: u8) -> bool {
-    // no early exit: the loop is branch-free (these fields are short and usually valid)
-    let (all, high) = b.iter().fold((0xff_u8, 0_u8), |(all, high), &c| (all & class(c), high | c));
+    // no early exit: the loop is branch-free (these fields are short and usually valid), and
+    // runs eight octets a step
+    let (mut all, mut high) = (0xff_u8, 0_u8);
+    let mut chunks = b.chunks_exact(8);
+    for ch in &mut chunks {
+        for &c in ch {
+            all &= class(c);
+            high |= c;
+        }
+    }
+    for &c in chunks.remainder() {
+        all &= class(c);
+        high |= c;
+    }
     all & which != 0 && (high < 0x80 || core::str::from_utf8(b).is_ok())
 }
 

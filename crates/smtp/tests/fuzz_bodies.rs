@@ -190,3 +190,54 @@ fn command_shapes_known() {
         fuzzing::command(line);
     }
 }
+
+/// EHLO replies built from keyword lines, odd lines and line endings; `fuzzing::reply` checks
+/// that the one-pass capabilities parser agrees with the reply parser.
+fn ehlo_reply() -> impl Strategy<Value = Vec<u8>> {
+    let line = prop_oneof![
+        Just(&b"250-PIPELINING\r\n"[..]),
+        Just(&b"250-pipelining\r\n"[..]),
+        Just(&b"250-8BITMIME\r\n"[..]),
+        Just(&b"250-SIZE 100\r\n"[..]),
+        Just(&b"250-SIZE\r\n"[..]),
+        Just(&b"250-AUTH PLAIN LOGIN\r\n"[..]),
+        Just(&b"250-AUTH=LOGIN\r\n"[..]),
+        Just(&b"250-AUTH\r\n"[..]),
+        Just(&b"250-ETRN\r\n"[..]),
+        Just(&b"250-X_Y-Z\r\n"[..]),
+        Just(&b"250-DSN\r\n"[..]),
+        Just(&b"250-ENHANCEDSTATUSCODES\r\n"[..]),
+        Just(&b"250-LIMITS RCPTMAX=5\r\n"[..]),
+        Just(&b"250-LIMITS\r\n"[..]),
+        Just(&b"250-MT-PRIORITY\r\n"[..]),
+        Just(&b"250-DELIVERBY\r\n"[..]),
+        Just(&b"250-FUTURERELEASE\r\n"[..]),
+        Just(&b"250-STARTTLS\n"[..]),
+        Just(&b"250-STARTTLS\r\r\n"[..]),
+        Just(&b"250-START\0TLS\r\n"[..]),
+        Just(&b"250-\r\n"[..]),
+        Just(&b"250-\xc3\xa9\r\n"[..]),
+        Just(&b"251-CHUNKING\r\n"[..]),
+        Just(&b"250 CHUNKING\r\n"[..]),
+        Just(&b"250 RRVS\r\n"[..]),
+        Just(&b"250\r\n"[..]),
+        Just(&b"250-REQUIRETLS"[..]),
+        Just(&b"250-REQUIRETLS\r"[..]),
+        Just(&b"25"[..]),
+    ];
+    proptest::collection::vec(line, 0..8).prop_map(|v| {
+        let mut out = b"250-mx.example.org hello\r\n".to_vec();
+        for l in v {
+            out.extend_from_slice(l);
+        }
+        out
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #[test]
+    fn ehlo_shapes(data in ehlo_reply()) {
+        fuzzing::reply(&data);
+    }
+}
