@@ -266,6 +266,7 @@ pub(crate) fn run(out: &mut dyn Write) -> Result<Outcome, String> {
         "pop3 client: RETR {first}: {} octets, identical to what was sent",
         fetched.len()
     ));
+    describe(&fetched, &mut say)?;
     step("POP3 DELE", pop.delete(first))?;
     step("POP3 QUIT", pop.quit())?;
     flush_log(&server_log, &mut say);
@@ -273,6 +274,46 @@ pub(crate) fn run(out: &mut dyn Write) -> Result<Outcome, String> {
     say(&format!("pop3 client: DELE {first}, QUIT: {left} message(s) left in the mailbox"));
     say("demo: ok");
     Ok(Outcome { octets: fetched.len(), tls: smtp_tls && pop_tls, left })
+}
+
+/// The attachment's content, as the demo encoded it in base64.
+const ATTACHMENT: &[u8] = b"mailwire demo attachment\r\nLines of a small text file, sent as base64.\r\n\r\n.a line that starts with a dot\r\n";
+
+/// Parses the fetched message with `mailwire::mime`, says what its parts are and checks that
+/// the attachment decodes to what was encoded.
+fn describe(message: &[u8], say: &mut impl FnMut(&str)) -> Result<(), String> {
+    let parsed = mailwire::mime::Message::parse(message.to_vec());
+    let root = parsed.root();
+    say(&format!(
+        "mime: subject {:?}, {} parts",
+        root.header_text("Subject").unwrap_or_default(),
+        parsed.part_count()
+    ));
+    let mut attachment = None;
+    for part in parsed.parts().filter(|p| !p.is_multipart()) {
+        let ct = part.content_type();
+        let body = part.decoded_body();
+        say(&format!(
+            "mime: part {}: {}/{} ({}), {} octets decoded{}",
+            part.id(),
+            ct.media_type,
+            ct.subtype,
+            part.transfer_encoding().as_str(),
+            body.len(),
+            part.filename().map(|f| format!(", attachment {f:?}")).unwrap_or_default()
+        ));
+        if part.filename().is_some() {
+            attachment = Some(body.into_owned());
+        }
+    }
+    match attachment {
+        Some(a) if a == ATTACHMENT => {
+            say("mime: the attachment decodes to the bytes that were encoded");
+            Ok(())
+        }
+        Some(_) => Err("MIME: the attachment does not decode to what was encoded".into()),
+        None => Err("MIME: no attachment in the fetched message".into()),
+    }
 }
 
 /// A reply as the server sent it, lines joined by ` | `.

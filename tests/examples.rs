@@ -1,6 +1,12 @@
 //! The examples' logic, run in-process: the demo end to end, and Python's smtplib and poplib
 //! as clients of the `smtp_sink` and `pop3_serve` session logic over STARTTLS / STLS.
-#![cfg(all(feature = "smtp", feature = "pop3", feature = "blocking", feature = "rustls"))]
+#![cfg(all(
+    feature = "smtp",
+    feature = "pop3",
+    feature = "mime",
+    feature = "blocking",
+    feature = "rustls"
+))]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
