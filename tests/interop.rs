@@ -380,3 +380,124 @@ fn dovecot_refuses_plaintext_logins_from_another_address_until_stls() {
     pop.stat().unwrap();
     pop.quit().unwrap();
 }
+
+/// The built example program `name`, or `None` with a printed reason (`cargo test` builds the
+/// examples; a run limited to this test target does not).
+fn example(name: &str) -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent()?.parent()?.join("examples").join(name);
+    if path.exists() {
+        return Some(path);
+    }
+    println!("skipped: {} is not built (run the whole `cargo test`)", path.display());
+    None
+}
+
+/// Runs an example program (at most 60 s); (exit code, stdout, stderr).
+fn run_example(path: &std::path::Path, args: &[&str], password: &str) -> (i32, String, String) {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(path)
+        .args(args)
+        .env("MAILWIRE_PASSWORD", password)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{} ran longer than 60 s", path.display());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (mut out, mut err) = (String::new(), String::new());
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    (status.code().unwrap_or(-1), out, err)
+}
+
+#[test]
+fn the_smtp_send_and_pop3_fetch_programs_against_postfix_and_dovecot() {
+    let Some((env, settings)) = setup("smtp_send and pop3_fetch") else { return };
+    let (Some(send), Some(fetch_program)) = (example("smtp_send"), example("pop3_fetch")) else {
+        return;
+    };
+    let _guard = lock();
+    let (alice, bob) = (env.get("USER1"), env.get("USER2"));
+    let nobody = format!("nobody@{}", env.get("DOMAIN"));
+    let dir =
+        std::env::temp_dir().join(format!("mailwire-interop-programs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let marker = marker("programs");
+    let sent = message(alice, bob, &marker, "smtp_send", "sent by the smtp_send example\r\n");
+    // the file with bare LF line endings: smtp_send sends CRLF
+    let file = dir.join("message.eml");
+    std::fs::write(&file, String::from_utf8(sent.clone()).unwrap().replace("\r\n", "\n")).unwrap();
+    let submission = format!("localhost:{}", env.get("SUBMISSION_PORT"));
+    let (code, out, err) = run_example(
+        &send,
+        &[
+            "--server",
+            &submission,
+            "--ca",
+            env.get("CA"),
+            "--user",
+            alice,
+            "--from",
+            alice,
+            "--to",
+            bob,
+            "--to",
+            &nobody,
+            file.to_str().unwrap(),
+        ],
+        env.get("PASS1"),
+    );
+    println!("{out}{err}");
+    assert_eq!(code, 1, "a refused recipient is a failure");
+    assert!(out.contains(&format!("<{bob}>: accepted: 250 2.1.5")), "{out}");
+    assert!(out.contains(&format!("<{nobody}>: refused: 550 5.1.1")), "{out}");
+    assert!(out.contains("message: 250 2.0.0 Ok"), "{out}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with(&format!("smtp_send: send: RCPT TO:<{nobody}> refused: 550 5.1.1")));
+
+    // wait for the delivery, then fetch bob's mailbox with the program over POP3S
+    fetch(&env, &settings, TlsMode::Implicit, bob, env.get("PASS2"), &marker, false);
+    let out_dir = dir.join("fetched");
+    let pop3s = format!("localhost:{}", env.get("POP3S_PORT"));
+    let (code, out, err) = run_example(
+        &fetch_program,
+        &[
+            "--server",
+            &pop3s,
+            "--tls",
+            "implicit",
+            "--ca",
+            env.get("CA"),
+            "--user",
+            bob,
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--delete",
+        ],
+        env.get("PASS2"),
+    );
+    println!("{out}{err}");
+    assert_eq!(code, 0, "{out}{err}");
+    let ours: Vec<Vec<u8>> = std::fs::read_dir(out_dir.join("new"))
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .filter(|m| m.windows(marker.len()).any(|w| w == marker.as_bytes()))
+        .collect();
+    assert_eq!(ours.len(), 1, "{out}");
+    assert_eq!(without_trace(&ours[0]), &sent[..]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
