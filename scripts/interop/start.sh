@@ -20,7 +20,7 @@ state=$(cd "$state" && pwd)
 SMTP_PORT=10025        # Postfix, plain SMTP with optional STARTTLS, no AUTH (MX style)
 SUBMISSION_PORT=10587  # Postfix, STARTTLS required, AUTH PLAIN/LOGIN after TLS
 SMTPS_PORT=10465       # Postfix, implicit TLS, AUTH
-LMTP_PORT=10024        # Dovecot LMTP (Postfix delivers here)
+LMTP_PORT=10024        # Dovecot LMTP (for LMTP interop; Postfix delivers with virtual(8))
 POP3_PORT=10110        # Dovecot POP3 with STLS
 POP3S_PORT=10995       # Dovecot POP3 over implicit TLS
 IMAP_PORT=10143        # Dovecot IMAP with STARTTLS
@@ -144,9 +144,11 @@ configure_postfix() {
   local p=$state/postfix
   mkdir -p "$p/spool" "$p/data"
   chown postfix "$p/data"
+  # Mailbox paths under Dovecot's mail tree (maildir:.../mail/%d/%n); the trailing slash
+  # makes Postfix's virtual(8) agent write Maildir.
   cat > "$p/vmailbox" <<MAPS
-alice@$DOMAIN ok
-bob@$DOMAIN ok
+alice@$DOMAIN $DOMAIN/alice/
+bob@$DOMAIN $DOMAIN/bob/
 MAPS
   cat > "$p/main.cf" <<CONF
 compatibility_level = 3.6
@@ -163,7 +165,13 @@ inet_protocols = ipv4
 mynetworks = 127.0.0.254/32
 virtual_mailbox_domains = $DOMAIN
 virtual_mailbox_maps = texthash:$p/vmailbox
-virtual_transport = lmtp:inet:127.0.0.1:$LMTP_PORT
+# Postfix delivers with its own virtual(8) agent straight into the Maildirs Dovecot serves.
+# (Dovecot 2.3's LMTP does not offer SMTPUTF8, so delivery over LMTP bounces SMTPUTF8 mail.)
+virtual_transport = virtual
+virtual_mailbox_base = $state/dovecot/mail
+virtual_minimum_uid = $(id -u mail)
+virtual_uid_maps = static:$(id -u mail)
+virtual_gid_maps = static:$(id -g mail)
 smtpd_banner = \$myhostname ESMTP
 smtpd_tls_cert_file = $state/tls/server.pem
 smtpd_tls_key_file = $state/tls/server.key
@@ -207,6 +215,7 @@ error     unix  -       -       n       -       -       error
 retry     unix  -       -       n       -       -       error
 discard   unix  -       -       n       -       -       discard
 lmtp      unix  -       -       n       -       -       lmtp
+virtual   unix  -       n       n       -       -       virtual
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
