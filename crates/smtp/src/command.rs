@@ -397,7 +397,7 @@ impl Command {
     pub fn line_at(input: &[u8], offset: usize) -> Option<(usize, usize)> {
         let mut from = offset;
         loop {
-            let lf = from + memchr::memchr(b'\n', input.get(from..)?)?;
+            let lf = find_lf(input, from)?;
             if lf > offset && input.get(lf - 1) == Some(&b'\r') {
                 return Some((lf - 1, lf + 1));
             }
@@ -702,7 +702,9 @@ fn fast_parse(frame: &Bytes, base: usize, line: &[u8]) -> Result<Command, Comman
                 return general();
             }
             let ps = p + 1;
-            let Some((at, pe)) = fast_mailbox(line, ps) else { return general() };
+            // the frame from the line's start: the scan may read past the line, not use it
+            let from_line = frame.get(base..).unwrap_or_default();
+            let Some((at, pe)) = fast_mailbox(from_line, ps, line.len()) else { return general() };
             let after = pe + 1;
             let end = trim_end(line);
             if after < end && line.get(after) != Some(&b' ') {
@@ -752,16 +754,48 @@ fn fast_parse(frame: &Bytes, base: usize, line: &[u8]) -> Result<Command, Comman
 
 /// The common path content `<local@domain>` from `start` (just after `<`): an ASCII
 /// dot-string, `@`, an ASCII domain name, then `>`; or nothing then `>` (the null path).
-/// Returns the positions of the `@` and of the `>`, or `None` for any other shape.
+/// `line` may run past the line's end `n`. Returns the positions of the `@` and of the `>`,
+/// or `None` for any other shape.
 #[inline]
-fn fast_mailbox(line: &[u8], start: usize) -> Option<(usize, usize)> {
-    use crate::types::{ATEXT_ASCII, DOMAIN_ASCII, span};
-    let at = span(line, start, ATEXT_ASCII);
+fn fast_mailbox(line: &[u8], start: usize, n: usize) -> Option<(usize, usize)> {
+    use crate::types::{ATEXT_ASCII, DOMAIN_ASCII, all_in, find_any};
+    let at = find_any(line, start, n, b"@>");
+    if at >= n {
+        return None;
+    }
     match line.get(at) {
         Some(b'>') if at == start => return Some((at, at)),
-        Some(b'@') if at > start => {}
+        Some(b'@') if at > start && all_in(line.get(start..at)?, ATEXT_ASCII) => {}
         _ => return None,
     }
-    let close = span(line, at + 1, DOMAIN_ASCII);
-    (close > at + 1 && line.get(close) == Some(&b'>')).then_some((at, close))
+    let close = find_any(line, at + 1, n, b">");
+    (close > at + 1
+        && close < n
+        && line.get(close) == Some(&b'>')
+        && all_in(line.get(at + 1..close)?, DOMAIN_ASCII))
+    .then_some((at, close))
+}
+
+/// The first LF at or after `from`: eight octets a step (command lines are short, so this
+/// beats a vector search's setup), then `memchr` for long lines.
+#[inline]
+fn find_lf(input: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    // up to 128 octets by words; the first zero octet of `w ^ LF` is exact (a borrow only
+    // runs upwards from a zero octet)
+    let stop = from.saturating_add(128);
+    while i < stop {
+        let Some(chunk) = input.get(i..i + 8) else { break };
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ (ONES * u64::from(b'\n'));
+        let found = x.wrapping_sub(ONES) & !x & HIGH;
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    Some(i + memchr::memchr(b'\n', input.get(i..)?)?)
 }

@@ -2,7 +2,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::types::{Keyword, ParamValue, XText, eq_ci, is_param_value, is_xtext};
+use crate::types::{Keyword, ParamValue, XText, eq_ci, find_any, is_param_value, is_xtext};
 
 /// A parameter the crate has no type for, kept as it was sent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -175,33 +175,23 @@ fn each_param(
     end: usize,
     mut f: impl FnMut(&[u8], Option<(&[u8], usize, usize)>) -> Result<(), &'static str>,
 ) -> Result<(), &'static str> {
-    let b = buf.get(..end).unwrap_or_default();
+    let b: &[u8] = buf;
     let mut pos = start;
     loop {
         // tolerated: several spaces (or tabs) between parameters
-        while matches!(b.get(pos), Some(b' ' | b'\t')) {
+        while pos < end && matches!(b.get(pos), Some(b' ' | b'\t')) {
             pos += 1;
         }
         if pos >= end {
             return Ok(());
         }
-        let mut i = pos;
-        let mut eq = None;
-        while let Some(&c) = b.get(i) {
-            if c == b' ' || c == b'\t' {
-                break;
-            }
-            if c == b'=' && eq.is_none() {
-                eq = Some(i);
-            }
-            i += 1;
-        }
-        let (key, value) = match eq {
-            Some(eq) => (
-                b.get(pos..eq).unwrap_or_default(),
-                Some((b.get(eq + 1..i).unwrap_or_default(), eq + 1, i)),
-            ),
-            None => (b.get(pos..i).unwrap_or_default(), None),
+        let stop = find_any(b, pos, end, b"= \t");
+        let (key, value, i) = if b.get(stop) == Some(&b'=') && stop < end {
+            let i = find_any(b, stop + 1, end, b" \t");
+            let value = b.get(stop + 1..i).unwrap_or_default();
+            (b.get(pos..stop).unwrap_or_default(), Some((value, stop + 1, i)), i)
+        } else {
+            (b.get(pos..stop).unwrap_or_default(), None, stop)
         };
         // known names are matched as they are; `other` validates the rest
         f(key, value)?;
@@ -211,6 +201,7 @@ fn each_param(
 
 type Value<'a> = Option<(&'a [u8], usize, usize)>;
 
+#[inline]
 fn set<T>(slot: &mut Option<T>, v: T) -> Result<(), &'static str> {
     if slot.is_some() {
         return Err("duplicate parameter");
@@ -244,6 +235,7 @@ fn flag(slot: &mut bool, has_value: bool) -> Result<(), &'static str> {
     Ok(())
 }
 
+#[inline]
 fn need(value: Value<'_>) -> Result<(&[u8], usize, usize), &'static str> {
     value.filter(|v| !v.0.is_empty()).ok_or("parameter needs a value")
 }

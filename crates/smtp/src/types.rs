@@ -292,13 +292,12 @@ pub(crate) fn span(b: &[u8], mut i: usize, which: u8) -> usize {
     i
 }
 
-/// Whether `v` equals the literal `lit` ignoring ASCII case: one masked 16-octet compare for
-/// literals of up to 16 octets (only letters are folded, so no other octet can match).
-#[inline]
+/// Whether `v` equals the literal `lit` ignoring ASCII case: one masked compare of a word
+/// for literals of up to 16 octets (only letters are folded, so no other octet can match).
+#[allow(clippy::inline_always, reason = "a few instructions once the literal is known")]
+#[inline(always)]
 pub(crate) fn eq_ci<const N: usize>(v: &[u8], lit: &[u8; N]) -> bool {
-    if v.len() != N {
-        return false;
-    }
+    let Ok(v) = <&[u8; N]>::try_from(v) else { return false };
     if N > 16 {
         return v.eq_ignore_ascii_case(lit);
     }
@@ -308,8 +307,78 @@ pub(crate) fn eq_ci<const N: usize>(v: &[u8], lit: &[u8; N]) -> bool {
         *l = y;
         *m = if y.is_ascii_alphabetic() { 0x20 } else { 0 };
     }
+    if N <= 8 {
+        let w = |x: [u8; 16]| {
+            let mut h = [0u8; 8];
+            h.copy_from_slice(x.get(..8).unwrap_or(&[0; 8]));
+            u64::from_le_bytes(h)
+        };
+        let m = w(m);
+        return (w(a) | m) == (w(l) | m);
+    }
     let m = u128::from_le_bytes(m);
     (u128::from_le_bytes(a) | m) == (u128::from_le_bytes(l) | m)
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each octet of `w` that equals `c` (exact for the lowest one: a borrow
+/// only runs upwards from a match).
+#[inline]
+const fn match_bits(w: u64, c: u8) -> u64 {
+    let x = w ^ (ONES * c as u64);
+    x.wrapping_sub(ONES) & !x & HIGH
+}
+
+/// The first position in `from..end` whose octet is one of `set` (one to three octets), or
+/// `end`. Reads `b` eight octets a step, also past `end` while `b` lasts (the result is
+/// clamped), so that short fields in a longer buffer need no octet-by-octet tail.
+#[allow(clippy::inline_always, reason = "the set is a literal: inlined, its loop unrolls")]
+#[inline(always)]
+pub(crate) fn find_any(b: &[u8], from: usize, end: usize, set: &[u8]) -> usize {
+    let mut i = from;
+    while i < end {
+        let Some(chunk) = b.get(i..i + 8) else {
+            // the buffer's last few octets
+            while let Some(&c) = b.get(i) {
+                if i >= end || set.contains(&c) {
+                    break;
+                }
+                i += 1;
+            }
+            return i.min(end);
+        };
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let mut found = 0;
+        for &c in set {
+            found |= match_bits(w, c);
+        }
+        if found != 0 {
+            // lowest set bit / 8 is at most 7
+            return (i + (found.trailing_zeros() / 8) as usize).min(end);
+        }
+        i += 8;
+    }
+    end
+}
+
+/// Whether every octet of `b` has class bit `which` (branch-free, eight octets a step).
+#[inline]
+pub(crate) fn all_in(b: &[u8], which: u8) -> bool {
+    let mut all = 0xff_u8;
+    let mut chunks = b.chunks_exact(8);
+    for ch in &mut chunks {
+        for &c in ch {
+            all &= class(c);
+        }
+    }
+    for &c in chunks.remainder() {
+        all &= class(c);
+    }
+    all & which != 0
 }
 
 /// Whether every octet is in `which`, and the whole is valid UTF-8 (checked only when an
