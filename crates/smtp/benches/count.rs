@@ -7,6 +7,7 @@
 // Test code: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 #![allow(missing_docs, clippy::print_stdout, clippy::cast_precision_loss)]
+#![allow(clippy::disallowed_methods, reason = "a bench reads the clock to time itself")]
 
 use std::hint::black_box;
 
