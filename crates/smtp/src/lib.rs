@@ -1,7 +1,8 @@
 //! SMTP (RFC 5321), its ESMTP extensions and LMTP (RFC 2033) as a sans-IO library.
 //!
-//! - [`Command`] and [`Reply`]: typed values with a zero-copy parser and an infallible
-//!   encoder; every argument type rejects CR, LF and NUL, so no value can inject a command.
+//! - [`Command`] and [`Reply`]: typed values with a zero-copy, allocation-free parser (short
+//!   domains and mailboxes are copied inline instead) and an infallible encoder; every
+//!   argument type rejects CR, LF and NUL, so no value can inject a command.
 //! - [`Capabilities`]: the typed EHLO reply (SIZE, AUTH, PIPELINING, CHUNKING, DSN, LIMITS...).
 //! - [`SmtpClient`] and [`SmtpServer`]: connection machines implementing
 //!   [`mailwire_core::Protocol`]: bytes in, bytes and events out, no I/O, no clock.

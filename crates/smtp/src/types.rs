@@ -48,6 +48,144 @@ fn show(b: &[u8], f: &mut fmt::Formatter<'_>) -> fmt::Result {
     write!(f, "{}", String::from_utf8_lossy(b))
 }
 
+/// Inline capacity of [`Octets`]: the enum stays the size of a `Bytes`.
+const INLINE: usize = 23;
+
+/// The octets of a validated value: a short value copied inline (making or dropping it then
+/// touches no shared reference count), a longer one a zero-copy slice of its buffer.
+#[derive(Clone)]
+pub(crate) enum Octets {
+    /// Up to [`INLINE`] octets.
+    Inline {
+        /// Octets used in `buf`.
+        len: u8,
+        /// The octets, then octets never read.
+        buf: [u8; INLINE],
+    },
+    /// A shared slice.
+    Shared(Bytes),
+}
+
+impl Octets {
+    /// `frame[start..end]`: copied when short, else sliced.
+    #[inline]
+    pub(crate) fn from_frame(frame: &Bytes, start: usize, end: usize) -> Self {
+        match frame.get(start..end) {
+            Some(v) if v.len() <= INLINE => match frame.get(start..start + INLINE) {
+                // one fixed-size copy; the octets past `len` are never read
+                Some(w) => {
+                    let mut buf = [0u8; INLINE];
+                    buf.copy_from_slice(w);
+                    // v.len() <= INLINE < 256
+                    #[allow(clippy::cast_possible_truncation)]
+                    Self::Inline { len: v.len() as u8, buf }
+                }
+                None => Self::inline(v),
+            },
+            _ => Self::Shared(frame.slice(start..end)),
+        }
+    }
+
+    #[inline]
+    fn inline(v: &[u8]) -> Self {
+        let mut buf = [0u8; INLINE];
+        for (d, &c) in buf.iter_mut().zip(v) {
+            *d = c;
+        }
+        // v.len() <= INLINE < 256
+        #[allow(clippy::cast_possible_truncation)]
+        Self::Inline { len: v.len() as u8, buf }
+    }
+
+    /// The octets.
+    #[inline]
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            Self::Inline { len, buf } => buf.get(..usize::from(*len)).unwrap_or_default(),
+            Self::Shared(b) => b,
+        }
+    }
+
+    /// A sub-range, in the same representation rules.
+    fn slice(&self, range: core::ops::Range<usize>) -> Self {
+        match self {
+            Self::Inline { .. } => Self::inline(self.as_slice().get(range).unwrap_or_default()),
+            Self::Shared(b) => Self::from_frame(b, range.start, range.end),
+        }
+    }
+
+    /// As a `Bytes`: the shared slice itself, or a copy of an inline value.
+    fn to_bytes(&self) -> Bytes {
+        match self {
+            Self::Inline { .. } => Bytes::copy_from_slice(self.as_slice()),
+            Self::Shared(b) => b.clone(),
+        }
+    }
+}
+
+impl From<Bytes> for Octets {
+    fn from(b: Bytes) -> Self {
+        Self::Shared(b)
+    }
+}
+
+impl core::ops::Deref for Octets {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl PartialEq for Octets {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Octets {}
+
+impl core::hash::Hash for Octets {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
+    }
+}
+
+impl fmt::Debug for Octets {
+    /// As `Bytes` shows itself: `b"..."` with escapes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("b\"")?;
+        for &c in self.as_slice() {
+            match c {
+                b'\n' => f.write_str("\\n")?,
+                b'\r' => f.write_str("\\r")?,
+                b'\t' => f.write_str("\\t")?,
+                b'\\' | b'"' => write!(f, "\\{}", char::from(c))?,
+                0 => f.write_str("\\0")?,
+                0x20..=0x7e => write!(f, "{}", char::from(c))?,
+                _ => write!(f, "\\x{c:02x}")?,
+            }
+        }
+        f.write_str("\"")
+    }
+}
+
+/// `to_bytes` for the newtypes over `Bytes` (a clone).
+trait ToBytes {
+    fn to_bytes(&self) -> Bytes;
+}
+
+impl ToBytes for Bytes {
+    fn to_bytes(&self) -> Bytes {
+        self.clone()
+    }
+}
+
+impl ToBytes for Octets {
+    fn to_bytes(&self) -> Bytes {
+        Octets::to_bytes(self)
+    }
+}
+
 macro_rules! bytes_newtype_common {
     ($name:ident) => {
         impl $name {
@@ -56,9 +194,10 @@ macro_rules! bytes_newtype_common {
                 &self.0
             }
 
-            /// The value's wire bytes as a cheap reference-counted slice.
+            /// The value's wire bytes as a `Bytes`: a reference-counted slice, or for a
+            /// short value parsed from the wire (held inline), a copy.
             pub fn to_bytes(&self) -> Bytes {
-                self.0.clone()
+                ToBytes::to_bytes(&self.0)
             }
 
             /// The value as text (invalid UTF-8 replaced).
@@ -181,11 +320,11 @@ pub(crate) fn is_param_value(b: &[u8]) -> bool {
 /// Letters, digits, `-`, `.` and `_` (seen in real host names), and UTF-8 labels under
 /// SMTPUTF8 (RFC 6531). Compared case-insensitively.
 #[derive(Debug, Clone, Eq)]
-pub struct Domain(Bytes);
+pub struct Domain(Octets);
 
 impl core::hash::Hash for Domain {
     fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
-        for c in &self.0 {
+        for c in self.0.as_slice() {
             state.write_u8(c.to_ascii_lowercase());
         }
     }
@@ -201,12 +340,14 @@ impl Domain {
     /// Validates a domain or address literal.
     pub fn new(bytes: impl Into<Bytes>) -> Result<Self, ValueError> {
         let bytes = bytes.into();
-        if is_domain(&bytes) { Ok(Self(bytes)) } else { Err(invalid("domain")) }
+        if is_domain(&bytes) { Ok(Self(bytes.into())) } else { Err(invalid("domain")) }
     }
 
-    pub(crate) fn new_unchecked(b: Bytes) -> Self {
-        debug_assert!(is_domain(&b));
-        Self(b)
+    /// The checked domain `frame[start..end]`.
+    pub(crate) fn from_frame(frame: &Bytes, start: usize, end: usize) -> Self {
+        let d = Self(Octets::from_frame(frame, start, end));
+        debug_assert!(is_domain(&d.0));
+        d
     }
 
     /// Whether this is an address literal (`[...]`).
@@ -403,6 +544,10 @@ fn all_class(b: &[u8], which: u8) -> bool {
 }
 
 pub(crate) fn is_domain(b: &[u8]) -> bool {
+    // the common all-ASCII host name first: one table pass, no UTF-8 check
+    if !b.is_empty() && all_in(b, DOMAIN_ASCII) {
+        return true;
+    }
     match b {
         [] => false,
         [b'[', inner @ .., b']'] => {
@@ -416,13 +561,13 @@ pub(crate) fn is_domain(b: &[u8]) -> bool {
 /// The local part of a mailbox, in its wire form: a dot-string (`john.doe`) or a quoted
 /// string (`"john doe"`), possibly UTF-8 under SMTPUTF8.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct LocalPart(Bytes);
+pub struct LocalPart(Octets);
 
 impl LocalPart {
     /// Validates a local part in wire form.
     pub fn new(bytes: impl Into<Bytes>) -> Result<Self, ValueError> {
         let bytes = bytes.into();
-        if is_local_part(&bytes) { Ok(Self(bytes)) } else { Err(invalid("local part")) }
+        if is_local_part(&bytes) { Ok(Self(bytes.into())) } else { Err(invalid("local part")) }
     }
 
     /// Builds a local part from its text, quoting it when it is not a dot-string.
@@ -431,7 +576,7 @@ impl LocalPart {
             return Err(ValueError::LineBreak { what: "local part" });
         }
         if is_dot_string(text.as_bytes()) {
-            return Ok(Self(Bytes::copy_from_slice(text.as_bytes())));
+            return Ok(Self(Bytes::copy_from_slice(text.as_bytes()).into()));
         }
         let mut q = Vec::with_capacity(text.len() + 2);
         q.push(b'"');
@@ -484,10 +629,11 @@ pub(crate) fn is_local_part(b: &[u8]) -> bool {
     is_dot_string(b) || is_quoted_string(b)
 }
 
-/// A mailbox `local-part@domain`, held as one zero-copy slice of its wire form.
+/// A mailbox `local-part@domain`, held as one zero-copy slice of its wire form (or, for a
+/// short one parsed from the wire, a copy held inline).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Mailbox {
-    raw: Bytes,
+    raw: Octets,
     at: usize,
 }
 
@@ -498,13 +644,13 @@ impl Mailbox {
         v.extend_from_slice(&local.0);
         v.push(b'@');
         v.extend_from_slice(&domain.0);
-        Self { raw: Bytes::from(v), at: local.0.len() }
+        Self { raw: Bytes::from(v).into(), at: local.0.len() }
     }
 
-    /// A mailbox from its checked wire form and the position of its separating `@`.
-    pub(crate) fn from_parts(raw: Bytes, at: usize) -> Self {
-        debug_assert!(parse_mailbox(&raw, 0, raw.len()).is_some_and(|m| m.at == at));
-        Self { raw, at }
+    /// The checked mailbox `frame[start..end]` whose `@` is at `start + at`.
+    pub(crate) fn from_frame(frame: &Bytes, start: usize, end: usize, at: usize) -> Self {
+        debug_assert!(parse_mailbox(frame, start, end).is_some_and(|m| m.at == at));
+        Self { raw: Octets::from_frame(frame, start, end), at }
     }
 
     /// Parses `local@domain` (wire form).
@@ -515,12 +661,12 @@ impl Mailbox {
 
     /// The local part, in wire form (a dot-string or a quoted string).
     pub fn local_part(&self) -> LocalPart {
-        LocalPart(self.raw.slice(..self.at))
+        LocalPart(self.raw.slice(0..self.at))
     }
 
     /// The domain or address literal.
     pub fn domain(&self) -> Domain {
-        Domain(self.raw.slice(self.at + 1..))
+        Domain(self.raw.slice(self.at + 1..self.raw.len()))
     }
 
     /// The local part's wire bytes.
@@ -586,7 +732,7 @@ pub(crate) fn parse_mailbox(buf: &Bytes, start: usize, end: usize) -> Option<Mai
     if !is_local_part(b.get(..at)?) || !is_domain(b.get(at + 1..)?) {
         return None;
     }
-    Some(Mailbox { raw: buf.slice(start..end), at })
+    Some(Mailbox { raw: Octets::from_frame(buf, start, end), at })
 }
 
 /// The reverse path of `MAIL FROM`: the null path `<>` or a mailbox.
@@ -756,6 +902,30 @@ mod tests {
         assert!(Mailbox::parse("a b@c").is_err());
         assert_eq!(LocalPart::from_text("a b").unwrap().to_text(), "\"a b\"");
         assert_eq!(LocalPart::from_text("a\"b").unwrap().to_text(), "\"a\\\"b\"");
+    }
+
+    #[test]
+    fn octets_inline_or_shared_alike() {
+        assert_eq!(size_of::<Octets>(), size_of::<Bytes>());
+        let frame = Bytes::from_static(b"xx\"a\\b\r\n\x01\xff.example.org and a longer tail");
+        for end in [10, 20, 23, 24, 40] {
+            let shared = Octets::Shared(frame.slice(2..end));
+            let parsed = Octets::from_frame(&frame, 2, end);
+            assert_eq!(matches!(parsed, Octets::Inline { .. }), end - 2 <= INLINE);
+            assert_eq!(parsed, shared);
+            assert_eq!(format!("{parsed:?}"), format!("{:?}", frame.slice(2..end)));
+            assert_eq!(format!("{shared:?}"), format!("{:?}", frame.slice(2..end)));
+            assert_eq!(parsed.to_bytes(), frame.slice(2..end));
+            assert_eq!(parsed.slice(1..3), shared.slice(1..3));
+        }
+        let m = Mailbox::parse("user@example.org").unwrap();
+        let line = Bytes::from_static(b"<user@example.org>");
+        let parsed = parse_mailbox(&line, 1, line.len() - 1).unwrap();
+        assert!(matches!(parsed.raw, Octets::Inline { .. }));
+        assert_eq!(parsed, m);
+        assert_eq!(parsed.domain(), m.domain());
+        assert_eq!(parsed.local_part(), m.local_part());
+        assert_eq!(format!("{parsed:?}"), format!("{m:?}"));
     }
 
     #[test]
