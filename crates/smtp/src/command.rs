@@ -400,7 +400,7 @@ impl Command {
     pub fn line_at(input: &[u8], offset: usize) -> Option<(usize, usize)> {
         let mut from = offset;
         loop {
-            let lf = find_lf(input, from)?;
+            let lf = crate::types::find_lf(input, from)?;
             if lf > offset && input.get(lf - 1) == Some(&b'\r') {
                 return Some((lf - 1, lf + 1));
             }
@@ -413,7 +413,7 @@ impl Command {
     pub fn decode_at(input: &Bytes, offset: usize) -> Option<(Result<Self, CommandError>, usize)> {
         let mut from = offset;
         loop {
-            let lf = from + memchr::memchr(b'\n', input.get(from..)?)?;
+            let lf = crate::types::find_lf(input, from)?;
             if lf > offset && input.get(lf - 1) == Some(&b'\r') {
                 return Some((Self::parse_in(input, offset, lf - 1), lf + 1));
             }
@@ -777,28 +777,4 @@ fn fast_mailbox(line: &[u8], start: usize, n: usize) -> Option<(usize, usize)> {
         && line.get(close) == Some(&b'>')
         && all_in(line.get(at + 1..close)?, DOMAIN_ASCII))
     .then_some((at, close))
-}
-
-/// The first LF at or after `from`: eight octets a step (command lines are short, so this
-/// beats a vector search's setup), then `memchr` for long lines.
-#[inline]
-fn find_lf(input: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut i = from;
-    // up to 128 octets by words; the first zero octet of `w ^ LF` is exact (a borrow only
-    // runs upwards from a zero octet)
-    let stop = from.saturating_add(128);
-    while i < stop {
-        let Some(chunk) = input.get(i..i + 8) else { break };
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word) ^ (ONES * u64::from(b'\n'));
-        let found = x.wrapping_sub(ONES) & !x & HIGH;
-        if found != 0 {
-            return Some(i + (found.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    Some(i + memchr::memchr(b'\n', input.get(i..)?)?)
 }

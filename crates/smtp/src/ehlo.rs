@@ -5,7 +5,7 @@ use core::fmt::Write as _;
 
 use crate::params::parse_size;
 use crate::reply::{Reply, ReplyCode, ReplyError, parse_line_at};
-use crate::types::{Keyword, Text, is_keyword};
+use crate::types::{Keyword, Text, eq_ci, is_keyword};
 
 /// `FUTURERELEASE max-interval max-date-time` (RFC 4865).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -91,6 +91,13 @@ fn code_digits(code: u16) -> (u8, u8, u8) {
     (b'0' + (code / 100 % 10) as u8, b'0' + (code / 10 % 10) as u8, b'0' + (code % 10) as u8)
 }
 
+/// The first space-separated word of `b`.
+fn first_word(b: &[u8]) -> Option<&[u8]> {
+    let start = b.iter().position(|&c| c != b' ')?;
+    let rest = b.get(start..)?;
+    rest.get(..crate::types::find(b' ', rest).unwrap_or(rest.len()))
+}
+
 fn words(b: &[u8]) -> impl Iterator<Item = &[u8]> {
     b.split(|&c| c == b' ').filter(|w| !w.is_empty())
 }
@@ -140,11 +147,15 @@ impl Capabilities {
                 && (a, b, c) == code_digits(code)
             {
                 let text = pos + 4;
-                let kw_end = crate::types::span(input, text, crate::types::KEYWORD_CHAR);
+                let flag_end = caps.flag_line(input, text);
+                let kw_end = flag_end
+                    .unwrap_or_else(|| crate::types::span(input, text, crate::types::KEYWORD_CHAR));
                 if kw_end > text
                     && let Some(&[b'\r', b'\n']) = input.get(kw_end..kw_end + 2)
                 {
-                    caps.add_keyword(input, text, kw_end);
+                    if flag_end.is_none() {
+                        caps.add_keyword(input, text, kw_end);
+                    }
                     if n >= max_lines {
                         return Err(ReplyError::TooManyLines { limit: max_lines });
                     }
@@ -157,9 +168,7 @@ impl Capabilities {
                     continue;
                 }
             }
-            let Some(rest) = input.get(pos..) else { return Ok(None) };
-            let Some(lf) = memchr::memchr(b'\n', rest) else { return Ok(None) };
-            let lf = pos + lf;
+            let Some(lf) = crate::types::find_lf(input, pos) else { return Ok(None) };
             let end = if lf > pos && input.get(lf - 1) == Some(&b'\r') { lf - 1 } else { lf };
             let (c, last, text) = parse_line_at(input, pos, end)?;
             if n == 0 {
@@ -182,11 +191,53 @@ impl Capabilities {
         }
     }
 
+    /// A flag keyword alone on its line from `t` (`PIPELINING` CRLF): sets the flag and
+    /// returns where the keyword ends, matched from its first four octets instead of octet by
+    /// octet. `None` for any other line.
+    #[inline]
+    fn flag_line(&mut self, input: &[u8], t: usize) -> Option<usize> {
+        #[allow(clippy::inline_always, reason = "the literal must be known for eq_ci to fold")]
+        #[inline(always)]
+        fn at<const N: usize>(input: &[u8], t: usize, lit: &[u8; N]) -> Option<usize> {
+            (input.get(t..t + N).is_some_and(|v| eq_ci(v, lit))
+                && input.get(t + N..t + N + 2) == Some(b"\r\n"))
+            .then_some(t + N)
+        }
+        const fn word(v: [u8; 4]) -> u32 {
+            u32::from_le_bytes(v) | 0x2020_2020
+        }
+        const PIPE: u32 = word(*b"PIPE");
+        const BIT8: u32 = word(*b"8BIT");
+        const BINA: u32 = word(*b"BINA");
+        const CHUN: u32 = word(*b"CHUN");
+        const SMTP: u32 = word(*b"SMTP");
+        const DSN: u32 = word(*b"DSN\r");
+        const ENHA: u32 = word(*b"ENHA");
+        const STAR: u32 = word(*b"STAR");
+        const REQU: u32 = word(*b"REQU");
+        const RRVS: u32 = word(*b"RRVS");
+        let &[a, b, c, d] = input.get(t..t + 4)? else { return None };
+        let (end, flag) = match word([a, b, c, d]) {
+            PIPE => (at(input, t, b"PIPELINING")?, &mut self.pipelining),
+            BIT8 => (at(input, t, b"8BITMIME")?, &mut self.eight_bit_mime),
+            BINA => (at(input, t, b"BINARYMIME")?, &mut self.binary_mime),
+            CHUN => (at(input, t, b"CHUNKING")?, &mut self.chunking),
+            SMTP => (at(input, t, b"SMTPUTF8")?, &mut self.smtputf8),
+            DSN => (at(input, t, b"DSN")?, &mut self.dsn),
+            ENHA => (at(input, t, b"ENHANCEDSTATUSCODES")?, &mut self.enhanced_status_codes),
+            STAR => (at(input, t, b"STARTTLS")?, &mut self.starttls),
+            REQU => (at(input, t, b"REQUIRETLS")?, &mut self.requiretls),
+            RRVS => (at(input, t, b"RRVS")?, &mut self.rrvs),
+            _ => return None,
+        };
+        *flag = true;
+        Some(end)
+    }
+
     /// Reads the line `raw[start..end]` that holds only a keyword (letters, digits, `-`,
     /// `_`): the flag keywords here, the others through [`add_line`](Self::add_line).
     #[inline]
     fn add_keyword(&mut self, raw: &Bytes, start: usize, end: usize) {
-        use crate::types::eq_ci;
         let kw = raw.get(start..end).unwrap_or_default();
         let flag = match (kw.len(), kw.first().map(|c| c | 0x20)) {
             (10, Some(b'p')) if eq_ci(kw, b"PIPELINING") => &mut self.pipelining,
@@ -213,16 +264,19 @@ impl Capabilities {
         let kw = b.get(..kw_end).unwrap_or_default();
         let rest_at = (kw_end + 1).min(b.len());
         let rest = b.get(rest_at..).unwrap_or_default();
-        let is = |name: &[u8]| kw.eq_ignore_ascii_case(name);
         match kw.len() {
-            4 if is(b"SIZE") => {
-                self.size = Some(words(rest).next().and_then(parse_size).unwrap_or(0));
+            4 if eq_ci(kw, b"SIZE") => {
+                self.size = Some(first_word(rest).and_then(parse_size).unwrap_or(0));
             }
-            4 if is(b"AUTH") => {
+            4 if eq_ci(kw, b"AUTH") => {
                 // tolerated: the pre-standard `AUTH=PLAIN LOGIN` form, sent next to `AUTH` by
                 // old servers for old clients; both forms add to one list.
                 let n = b.len();
                 let mut i = rest_at;
+                if self.auth.capacity() == 0 {
+                    // one allocation for the usual few mechanisms
+                    self.auth = Vec::with_capacity(4);
+                }
                 while i < n {
                     if b.get(i) == Some(&b' ') {
                         i += 1;
@@ -230,32 +284,31 @@ impl Capabilities {
                     }
                     let e = crate::types::find(b' ', b.get(i..).unwrap_or_default())
                         .map_or(n, |r| i + r);
-                    if let Ok(k) = Keyword::new(raw.slice(start + i..start + e))
-                        && !self.auth.contains(&k)
-                    {
-                        self.auth.push(k);
+                    let mech = b.get(i..e).unwrap_or_default();
+                    if is_keyword(mech) && !self.auth.iter().any(|k| k.is_bytes(mech)) {
+                        self.auth.push(Keyword::new_unchecked(raw.slice(start + i..start + e)));
                     }
                     i = e;
                 }
             }
             _ if b.get(kw_end) == Some(&b'=') => self.push_other(&raw.slice(start..end), kw_end),
-            10 if is(b"PIPELINING") => self.pipelining = true,
-            8 if is(b"8BITMIME") => self.eight_bit_mime = true,
-            10 if is(b"BINARYMIME") => self.binary_mime = true,
-            8 if is(b"CHUNKING") => self.chunking = true,
-            8 if is(b"SMTPUTF8") => self.smtputf8 = true,
-            3 if is(b"DSN") => self.dsn = true,
-            19 if is(b"ENHANCEDSTATUSCODES") => self.enhanced_status_codes = true,
-            8 if is(b"STARTTLS") => self.starttls = true,
-            10 if is(b"REQUIRETLS") => self.requiretls = true,
-            4 if is(b"RRVS") => self.rrvs = true,
-            11 if is(b"MT-PRIORITY") => {
+            10 if eq_ci(kw, b"PIPELINING") => self.pipelining = true,
+            8 if eq_ci(kw, b"8BITMIME") => self.eight_bit_mime = true,
+            10 if eq_ci(kw, b"BINARYMIME") => self.binary_mime = true,
+            8 if eq_ci(kw, b"CHUNKING") => self.chunking = true,
+            8 if eq_ci(kw, b"SMTPUTF8") => self.smtputf8 = true,
+            3 if eq_ci(kw, b"DSN") => self.dsn = true,
+            19 if eq_ci(kw, b"ENHANCEDSTATUSCODES") => self.enhanced_status_codes = true,
+            8 if eq_ci(kw, b"STARTTLS") => self.starttls = true,
+            10 if eq_ci(kw, b"REQUIRETLS") => self.requiretls = true,
+            4 if eq_ci(kw, b"RRVS") => self.rrvs = true,
+            11 if eq_ci(kw, b"MT-PRIORITY") => {
                 self.mt_priority = Some(Text::new_unchecked(raw.slice(start + rest_at..end)));
             }
-            9 if is(b"DELIVERBY") => {
+            9 if eq_ci(kw, b"DELIVERBY") => {
                 self.deliver_by = Some(words(rest).next().and_then(parse_size).unwrap_or(0));
             }
-            13 if is(b"FUTURERELEASE") => {
+            13 if eq_ci(kw, b"FUTURERELEASE") => {
                 let mut w = words(rest);
                 match (w.next().and_then(parse_size), w.next(), w.next()) {
                     (Some(max_interval), Some(dt), None) => {
@@ -267,7 +320,7 @@ impl Capabilities {
                     _ => self.push_other(&raw.slice(start..end), kw_end),
                 }
             }
-            6 if is(b"LIMITS") => {
+            6 if eq_ci(kw, b"LIMITS") => {
                 let mut l = ServerLimits::default();
                 for w in words(rest) {
                     let (k, v) = match w.iter().position(|&c| c == b'=') {
@@ -309,6 +362,10 @@ impl Capabilities {
                 } else {
                     Text::new_unchecked(params)
                 };
+                if self.other.capacity() == 0 {
+                    // one allocation for the usual few unknown keywords
+                    self.other = Vec::with_capacity(4);
+                }
                 self.other.push(Extension { keyword, params });
             }
         }

@@ -380,9 +380,7 @@ impl Reply {
         let mut pos = offset;
         let mut n = 0;
         loop {
-            let Some(rest) = input.get(pos..) else { return Ok(None) };
-            let Some(lf) = memchr::memchr(b'\n', rest) else { return Ok(None) };
-            let lf = pos + lf;
+            let Some(lf) = crate::types::find_lf(input, pos) else { return Ok(None) };
             let end = if lf > pos && input.get(lf - 1) == Some(&b'\r') { lf - 1 } else { lf };
             let (c, last, _) = parse_line_at(input, pos, end)?;
             if n == 0 {

@@ -288,6 +288,17 @@ impl Keyword {
     pub fn is(&self, other: &str) -> bool {
         self.0.eq_ignore_ascii_case(other.as_bytes())
     }
+
+    /// Whether the keyword equals `other`, ignoring ASCII case.
+    pub(crate) fn is_bytes(&self, other: &[u8]) -> bool {
+        self.0.eq_ignore_ascii_case(other)
+    }
+
+    /// A keyword already checked with `is_keyword`.
+    pub(crate) fn new_unchecked(b: Bytes) -> Self {
+        debug_assert!(is_keyword(&b));
+        Self(b)
+    }
 }
 bytes_newtype_common!(Keyword);
 
@@ -504,6 +515,26 @@ pub(crate) fn find_any(b: &[u8], from: usize, end: usize, set: &[u8]) -> usize {
         i += 8;
     }
     end
+}
+
+/// The first LF at or after `from`, eight octets a step (lines are short, so this beats a
+/// vector search's setup), then `memchr` for long lines.
+#[inline]
+pub(crate) fn find_lf(input: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    let stop = from.saturating_add(128);
+    while i < stop {
+        let Some(chunk) = input.get(i..i + 8) else { break };
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let found = match_bits(u64::from_le_bytes(word), b'\n');
+        if found != 0 {
+            // lowest set bit / 8 is at most 7
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    Some(i + memchr::memchr(b'\n', input.get(i..)?)?)
 }
 
 /// Whether every octet of `b` has class bit `which` (branch-free, eight octets a step).
