@@ -360,7 +360,7 @@ impl Command {
                     None => None,
                 };
                 Ok(Self::Auth {
-                    mechanism: Keyword::new(w.bytes(arg_start, mech_end))
+                    mechanism: Keyword::from_frame(w.buf, w.base + arg_start, w.base + mech_end)
                         .map_err(|_| syntax(verb, "invalid mechanism"))?,
                     initial,
                 })

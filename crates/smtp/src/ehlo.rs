@@ -5,7 +5,7 @@ use core::fmt::Write as _;
 
 use crate::params::parse_size;
 use crate::reply::{Reply, ReplyCode, ReplyError, parse_line_at};
-use crate::types::{Keyword, Text, eq_ci, is_keyword};
+use crate::types::{Keyword, Text, eq_ci};
 
 /// `FUTURERELEASE max-interval max-date-time` (RFC 4865).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -84,13 +84,6 @@ pub struct Capabilities {
     pub other: Vec<Extension>,
 }
 
-/// The three digits of a reply code below 1000.
-fn code_digits(code: u16) -> (u8, u8, u8) {
-    // each quotient is below 10, so the casts cannot truncate
-    #[allow(clippy::cast_possible_truncation)]
-    (b'0' + (code / 100 % 10) as u8, b'0' + (code / 10 % 10) as u8, b'0' + (code % 10) as u8)
-}
-
 /// The first space-separated word of `b`.
 fn first_word(b: &[u8]) -> Option<&[u8]> {
     let start = b.iter().position(|&c| c != b' ')?;
@@ -136,6 +129,8 @@ impl Capabilities {
     ) -> Result<Option<(Self, ReplyCode, usize)>, ReplyError> {
         let mut caps = Self::default();
         let mut code = 0;
+        // the first line's code as sent (three digits, checked by `parse_line_at`)
+        let mut digits = [0u8; 3];
         let mut pos = 0;
         let mut n = 0;
         loop {
@@ -144,7 +139,7 @@ impl Capabilities {
             if n > 0
                 && let Some(&[a, b, c, sep]) = input.get(pos..pos + 4)
                 && matches!(sep, b'-' | b' ')
-                && (a, b, c) == code_digits(code)
+                && [a, b, c] == digits
             {
                 let text = pos + 4;
                 let flag_end = caps.flag_line(input, text);
@@ -173,6 +168,9 @@ impl Capabilities {
             let (c, last, text) = parse_line_at(input, pos, end)?;
             if n == 0 {
                 code = c;
+                if let Some(d) = input.get(pos..pos + 3) {
+                    digits.copy_from_slice(d);
+                }
                 caps.greeting = Text::new_unchecked(input.slice(text..end));
             } else if c != code {
                 return Err(ReplyError::CodeMismatch { first: code, line: c });
@@ -285,13 +283,15 @@ impl Capabilities {
                     let e = crate::types::find(b' ', b.get(i..).unwrap_or_default())
                         .map_or(n, |r| i + r);
                     let mech = b.get(i..e).unwrap_or_default();
-                    if is_keyword(mech) && !self.auth.iter().any(|k| k.is_bytes(mech)) {
-                        self.auth.push(Keyword::new_unchecked(raw.slice(start + i..start + e)));
+                    if !self.auth.iter().any(|k| k.is_bytes(mech))
+                        && let Ok(k) = Keyword::from_frame(raw, start + i, start + e)
+                    {
+                        self.auth.push(k);
                     }
                     i = e;
                 }
             }
-            _ if b.get(kw_end) == Some(&b'=') => self.push_other(&raw.slice(start..end), kw_end),
+            _ if b.get(kw_end) == Some(&b'=') => self.push_other(raw, start, end, kw_end),
             10 if eq_ci(kw, b"PIPELINING") => self.pipelining = true,
             8 if eq_ci(kw, b"8BITMIME") => self.eight_bit_mime = true,
             10 if eq_ci(kw, b"BINARYMIME") => self.binary_mime = true,
@@ -317,7 +317,7 @@ impl Capabilities {
                             max_datetime: Text::new_unchecked(Bytes::copy_from_slice(dt)),
                         });
                     }
-                    _ => self.push_other(&raw.slice(start..end), kw_end),
+                    _ => self.push_other(raw, start, end, kw_end),
                 }
             }
             6 if eq_ci(kw, b"LIMITS") => {
@@ -345,30 +345,28 @@ impl Capabilities {
                 }
                 self.limits = Some(l);
             }
-            _ => self.push_other(&raw.slice(start..end), kw_end),
+            _ => self.push_other(raw, start, end, kw_end),
         }
     }
 
-    fn push_other(&mut self, b: &Bytes, kw_end: usize) {
-        let kw = b.slice(..kw_end);
-        if is_keyword(&kw) {
-            let params = b.slice((kw_end + 1).min(b.len())..);
-            if let Ok(keyword) = Keyword::new(kw) {
-                let params = if b.get(kw_end) == Some(&b'=') {
-                    // keep `KEY=value` lines whole in the keyword's params with the `=`
-                    let mut v = b"=".to_vec();
-                    v.extend_from_slice(&params);
-                    Text::new_unchecked(Bytes::from(v))
-                } else {
-                    Text::new_unchecked(params)
-                };
-                if self.other.capacity() == 0 {
-                    // one allocation for the usual few unknown keywords
-                    self.other = Vec::with_capacity(4);
-                }
-                self.other.push(Extension { keyword, params });
-            }
+    /// Keeps the line `raw[start..end]`, whose keyword ends at `start + kw_end`, in `other`.
+    fn push_other(&mut self, raw: &Bytes, start: usize, end: usize, kw_end: usize) {
+        let b = raw.get(start..end).unwrap_or_default();
+        let Ok(keyword) = Keyword::from_frame(raw, start, start + kw_end) else { return };
+        let params_at = (start + kw_end + 1).min(end);
+        let params = if b.get(kw_end) == Some(&b'=') {
+            // keep `KEY=value` lines whole in the keyword's params with the `=`
+            let mut v = b"=".to_vec();
+            v.extend_from_slice(raw.get(params_at..end).unwrap_or_default());
+            Text::new_unchecked(Bytes::from(v))
+        } else {
+            Text::new_unchecked(raw.slice(params_at..end))
+        };
+        if self.other.capacity() == 0 {
+            // one allocation for the usual few unknown keywords
+            self.other = Vec::with_capacity(4);
         }
+        self.other.push(Extension { keyword, params });
     }
 
     /// Whether `keyword` was advertised (typed or not), ignoring case.

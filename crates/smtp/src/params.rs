@@ -219,8 +219,7 @@ fn other(buf: &Bytes, key: &[u8], value: Value<'_>) -> Result<Param, &'static st
         None => None,
     };
     // Keyword::new validates the name (known names were matched exactly before)
-    let keyword =
-        Keyword::new(Bytes::copy_from_slice(key)).map_err(|_| "invalid parameter name")?;
+    let keyword = Keyword::from_slice(key).map_err(|_| "invalid parameter name")?;
     Ok(Param { keyword, value })
 }
 
@@ -492,7 +491,7 @@ impl RcptParams {
                 let (v, a, b) = need(value)?;
                 let semi = crate::types::find(b';', v).ok_or("invalid ORCPT")?;
                 let addr_type =
-                    Keyword::new(buf.slice(a..a + semi)).map_err(|_| "invalid ORCPT")?;
+                    Keyword::from_frame(buf, a, a + semi).map_err(|_| "invalid ORCPT")?;
                 let addr = xtext(buf, (v.get(semi + 1..).unwrap_or_default(), a + semi + 1, b))?;
                 set(&mut p.orcpt, Orcpt { addr_type, addr })
             } else if eq_ci(k, b"RRVS") {

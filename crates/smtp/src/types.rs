@@ -261,11 +261,11 @@ bytes_newtype_common!(Text);
 /// A protocol keyword (EHLO keyword, parameter name, SASL mechanism, address type): a letter
 /// or digit followed by letters, digits and `-`; case-insensitive.
 #[derive(Debug, Clone, Eq)]
-pub struct Keyword(Bytes);
+pub struct Keyword(Octets);
 
 impl core::hash::Hash for Keyword {
     fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
-        for c in &self.0 {
+        for c in self.0.as_slice() {
             state.write_u8(c.to_ascii_lowercase());
         }
     }
@@ -281,7 +281,28 @@ impl Keyword {
     /// Validates a keyword.
     pub fn new(bytes: impl Into<Bytes>) -> Result<Self, ValueError> {
         let bytes = bytes.into();
-        if is_keyword(&bytes) { Ok(Self(bytes)) } else { Err(invalid("keyword")) }
+        if is_keyword(&bytes) { Ok(Self(bytes.into())) } else { Err(invalid("keyword")) }
+    }
+
+    /// Validates the keyword `frame[start..end]` (copied inline when short).
+    pub(crate) fn from_frame(frame: &Bytes, start: usize, end: usize) -> Result<Self, ValueError> {
+        if frame.get(start..end).is_some_and(is_keyword) {
+            Ok(Self(Octets::from_frame(frame, start, end)))
+        } else {
+            Err(invalid("keyword"))
+        }
+    }
+
+    /// A keyword held inline when short (no allocation for a name up to 23 octets).
+    pub(crate) fn from_slice(b: &[u8]) -> Result<Self, ValueError> {
+        if !is_keyword(b) {
+            return Err(invalid("keyword"));
+        }
+        Ok(Self(if b.len() <= INLINE {
+            Octets::inline(b)
+        } else {
+            Octets::Shared(Bytes::copy_from_slice(b))
+        }))
     }
 
     /// Whether the keyword equals `other`, ignoring ASCII case.
@@ -292,12 +313,6 @@ impl Keyword {
     /// Whether the keyword equals `other`, ignoring ASCII case.
     pub(crate) fn is_bytes(&self, other: &[u8]) -> bool {
         self.0.eq_ignore_ascii_case(other)
-    }
-
-    /// A keyword already checked with `is_keyword`.
-    pub(crate) fn new_unchecked(b: Bytes) -> Self {
-        debug_assert!(is_keyword(&b));
-        Self(b)
     }
 }
 bytes_newtype_common!(Keyword);
