@@ -319,8 +319,7 @@ bytes_newtype_common!(Keyword);
 
 pub(crate) fn is_keyword(b: &[u8]) -> bool {
     // Real servers use `_` in keywords (X_..., XCLIENT variants): tolerated.
-    matches!(b.first(), Some(c) if c.is_ascii_alphanumeric())
-        && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    matches!(b.first(), Some(c) if c.is_ascii_alphanumeric()) && all_in(b, KEYWORD_CHAR)
 }
 
 /// A parameter value (`esmtp-value`): printable ASCII except `=` and space, or UTF-8 under
