@@ -144,6 +144,18 @@ fn parse_u64(v: &[u8]) -> Option<u64> {
     if v.is_empty() || v.len() > 20 {
         return None;
     }
+    if v.len() < 20 {
+        // nineteen digits cannot overflow: no checks per digit
+        let mut n: u64 = 0;
+        for &c in v {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            n = n * 10 + u64::from(d);
+        }
+        return Some(n);
+    }
     let mut n: u64 = 0;
     for &c in v {
         if !c.is_ascii_digit() {
