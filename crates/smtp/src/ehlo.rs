@@ -162,6 +162,28 @@ impl Capabilities {
                     }
                     continue;
                 }
+                // `250-SIZE 1000`: the keyword is read; the line end is looked for from its
+                // parameters on, which must hold no CR or NUL
+                if kw_end > text
+                    && input.get(kw_end) == Some(&b' ')
+                    && let Some(lf) = crate::types::find_lf(input, kw_end)
+                {
+                    let end = if input.get(lf - 1) == Some(&b'\r') { lf - 1 } else { lf };
+                    let params = input.get(kw_end..end).unwrap_or_default();
+                    if !params.iter().any(|&c| c == b'\r' || c == 0) {
+                        caps.add_line(input, text, end);
+                        if n >= max_lines {
+                            return Err(ReplyError::TooManyLines { limit: max_lines });
+                        }
+                        n += 1;
+                        pos = lf + 1;
+                        if sep == b' ' {
+                            let code = ReplyCode::new(code).map_err(|_| ReplyError::Malformed)?;
+                            return Ok(Some((caps, code, pos)));
+                        }
+                        continue;
+                    }
+                }
             }
             let Some(lf) = crate::types::find_lf(input, pos) else { return Ok(None) };
             let end = if lf > pos && input.get(lf - 1) == Some(&b'\r') { lf - 1 } else { lf };
