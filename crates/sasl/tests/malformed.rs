@@ -72,7 +72,7 @@ fn scram_server_first_errors() {
             SaslError::Malformed("iteration count is not a number"),
         ),
         // Nonce not extending the client nonce: another nonce, the same nonce, a prefix.
-        (b"r=XXXX+d2lbbFgONRv9qkxdawL3rfc,s=QSXCR+Q6sek8bf92,i=4096", SaslError::NonceMismatch),
+        (b"r=ZZZZ+d2lbbFgONRv9qkxdawL3rfc,s=QSXCR+Q6sek8bf92,i=4096", SaslError::NonceMismatch),
         (b"r=fyko+d2lbbFgONRv9qkxdawL,s=QSXCR+Q6sek8bf92,i=4096", SaslError::NonceMismatch),
         (b"r=fyko+d2lbb,s=QSXCR+Q6sek8bf92,i=4096", SaslError::NonceMismatch),
         (

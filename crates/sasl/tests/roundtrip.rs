@@ -92,7 +92,7 @@ fn run<'a>(
     let mut c = ClientExchange::new(client);
     let mut s = ServerExchange::new(server, config);
     assert_eq!(c.mechanism(), s.mechanism());
-    let ir = c.initial_response("AUTH XXXXXXXXXXXXXXXXXX ".len(), 512, profile.initial_response);
+    let ir = c.initial_response("AUTH SCRAM-SHA-256-PLUS ".len(), 512, profile.initial_response);
     let mut reply = s.start(ir.as_ref().map(|l| l.expose().as_bytes()));
     let mut reported = None;
     for _ in 0..20 {
