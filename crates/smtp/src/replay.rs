@@ -92,6 +92,8 @@ struct Body {
 }
 
 struct Replayer {
+    /// Octets per `handle_input` call.
+    piece: usize,
     client: SmtpClient,
     server: SmtpServer,
     /// Client lines fed to the server, not yet matched.
@@ -107,6 +109,18 @@ struct Replayer {
 
 /// Replays `transcript` (SMTP, or LMTP when `lmtp`) through a client and a server machine.
 pub fn replay(transcript: &Transcript, lmtp: bool) -> Result<ReplayReport, ReplayFailure> {
+    replay_in_pieces(transcript, lmtp, usize::MAX)
+}
+
+/// Like [`replay`], but feeds each machine every wire line cut into pieces of `piece_len`
+/// octets (1: byte by byte), to show that the outcome does not depend on how the transport
+/// splits the bytes.
+pub fn replay_in_pieces(
+    transcript: &Transcript,
+    lmtp: bool,
+    piece_len: usize,
+) -> Result<ReplayReport, ReplayFailure> {
+    let piece = piece_len.max(1);
     let security = if transcript.implicit_tls { Security::Tls } else { Security::Plaintext };
     let cc = ClientConfig { lmtp, security, allow_plaintext_auth: true, ..ClientConfig::default() };
     let domain = Domain::new(Bytes::from_static(b"replay.invalid")).map_err(|e| ReplayFailure {
@@ -120,6 +134,7 @@ pub fn replay(transcript: &Transcript, lmtp: bool) -> Result<ReplayReport, Repla
     // recorded sessions may pipeline liberally; ordering is checked by the reply matching
     sc.enforce_sync_points = false;
     let mut r = Replayer {
+        piece,
         client: SmtpClient::new(cc),
         server: SmtpServer::new(sc),
         queue: VecDeque::new(),
@@ -148,7 +163,9 @@ impl Replayer {
         for (i, &(start, line)) in s.lines.iter().enumerate() {
             let end = offsets.get(i + 1).copied().unwrap_or(start);
             let bytes = s.bytes.slice(start..end);
-            self.server.handle_input(&bytes);
+            for part in bytes.chunks(self.piece) {
+                self.server.handle_input(part);
+            }
             self.queue.push_back(WireLine { bytes, line });
             self.server_events()?;
         }
@@ -397,7 +414,9 @@ impl Replayer {
                 }
             }
             // the client machine reads the recorded bytes
-            self.client.handle_input(&original);
+            for part in original.chunks(self.piece) {
+                self.client.handle_input(part);
+            }
             while let Some(ev) = self.client.poll_event() {
                 if let ClientEvent::ConnectionLost(e) = ev {
                     return fail(line, Side::Server, format!("client machine: {e}"));

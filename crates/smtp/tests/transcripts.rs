@@ -67,3 +67,24 @@ fn replay_failures_name_the_line_and_side() {
     let e = mailwire_smtp::replay::replay(&t, false).unwrap_err();
     assert_eq!((e.line, e.side), (3, mailwire_core::transcript::Side::Server), "{e}");
 }
+
+/// The same transcripts with every wire line fed in pieces down to single bytes: the outcome
+/// does not depend on how the transport splits the bytes.
+#[test]
+fn transcripts_replay_in_pieces() {
+    for (dir, lmtp) in [("smtp", false), ("lmtp", true)] {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/transcripts").join(dir);
+        let mut entries: Vec<_> =
+            std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for path in entries.iter().filter(|p| p.extension().is_some_and(|e| e == "txt")) {
+            let t = mailwire_core::transcript::parse(&std::fs::read(path).unwrap()).unwrap();
+            let whole = mailwire_smtp::replay::replay(&t, lmtp).unwrap();
+            for piece in [1, 2, 3, 7, 64] {
+                let cut = mailwire_smtp::replay::replay_in_pieces(&t, lmtp, piece)
+                    .unwrap_or_else(|e| panic!("{} in pieces of {piece}: {e}", path.display()));
+                assert_eq!(cut, whole, "{} in pieces of {piece}", path.display());
+            }
+        }
+    }
+}
