@@ -239,41 +239,6 @@ impl core::fmt::Debug for Client {
     }
 }
 
-fn allowed(kind: CommandKind, state: State) -> bool {
-    use CommandKind as K;
-    match state {
-        State::Authorization => matches!(
-            kind,
-            K::User
-                | K::Pass
-                | K::Apop
-                | K::Auth
-                | K::Capa
-                | K::Stls
-                | K::Utf8
-                | K::Lang
-                | K::Quit
-                | K::Unknown
-        ),
-        State::Transaction => matches!(
-            kind,
-            K::Stat
-                | K::List
-                | K::Retr
-                | K::Dele
-                | K::Noop
-                | K::Rset
-                | K::Quit
-                | K::Top
-                | K::Uidl
-                | K::Capa
-                | K::Lang
-                | K::Unknown
-        ),
-        State::Update => false,
-    }
-}
-
 impl Client {
     /// A client on a fresh connection, waiting for the greeting. Use `Security::Tls` for
     /// implicit TLS (port 995) once the driver has done the handshake.
@@ -347,7 +312,7 @@ impl Client {
         if self.pending.iter().chain(self.queued.iter().map(|(p, _)| p)).any(|p| blocking(p.kind)) {
             return Err(UsageError::Busy);
         }
-        if !allowed(kind, self.state) {
+        if !self.state.allows(kind) {
             return Err(UsageError::WrongState { command: kind, state: self.state });
         }
         let credentials = matches!(

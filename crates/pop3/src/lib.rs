@@ -55,3 +55,43 @@ pub enum State {
     /// After QUIT in the TRANSACTION state: deletions are being applied.
     Update,
 }
+
+impl State {
+    /// Whether RFC 1939 (with RFC 2449, 2595, 5034, 6856) allows a command in this state.
+    /// Unknown commands are allowed through, for the server application to answer. Both
+    /// machines check it: the client before sending, the server before reporting the command.
+    pub fn allows(self, kind: CommandKind) -> bool {
+        use CommandKind as K;
+        match self {
+            State::Authorization => matches!(
+                kind,
+                K::User
+                    | K::Pass
+                    | K::Apop
+                    | K::Auth
+                    | K::Capa
+                    | K::Stls
+                    | K::Utf8
+                    | K::Lang
+                    | K::Quit
+                    | K::Unknown
+            ),
+            State::Transaction => matches!(
+                kind,
+                K::Stat
+                    | K::List
+                    | K::Retr
+                    | K::Dele
+                    | K::Noop
+                    | K::Rset
+                    | K::Quit
+                    | K::Top
+                    | K::Uidl
+                    | K::Capa
+                    | K::Lang
+                    | K::Unknown
+            ),
+            State::Update => false,
+        }
+    }
+}

@@ -155,41 +155,6 @@ pub struct Server {
     events: VecDeque<ServerEvent>,
 }
 
-fn allowed(kind: CommandKind, state: State) -> bool {
-    use CommandKind as K;
-    match state {
-        State::Authorization => matches!(
-            kind,
-            K::User
-                | K::Pass
-                | K::Apop
-                | K::Auth
-                | K::Capa
-                | K::Stls
-                | K::Utf8
-                | K::Lang
-                | K::Quit
-                | K::Unknown
-        ),
-        State::Transaction => matches!(
-            kind,
-            K::Stat
-                | K::List
-                | K::Retr
-                | K::Dele
-                | K::Noop
-                | K::Rset
-                | K::Quit
-                | K::Top
-                | K::Uidl
-                | K::Capa
-                | K::Lang
-                | K::Unknown
-        ),
-        State::Update => false,
-    }
-}
-
 fn target(command: &Command) -> Option<MsgNum> {
     match command {
         Command::List(m) | Command::Uidl(m) => *m,
@@ -393,7 +358,7 @@ impl Server {
 
     fn on_command(&mut self, command: Command) {
         let kind = command.kind();
-        if !allowed(kind, self.state) {
+        if !self.state.allows(kind) {
             self.answer_self(&Status::err("command not valid in this state"));
             return;
         }
