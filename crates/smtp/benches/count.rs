@@ -13,39 +13,8 @@ use std::hint::black_box;
 
 use mailwire_smtp::{Bytes, Capabilities, Command, Reply};
 
-fn commands() -> Bytes {
-    let mut s = Vec::new();
-    for i in 0..20_000 {
-        s.extend_from_slice(format!("EHLO client{i}.example.org\r\n").as_bytes());
-        s.extend_from_slice(
-            format!("MAIL FROM:<sender{i}@example.org> SIZE=12345 BODY=8BITMIME\r\n").as_bytes(),
-        );
-        s.extend_from_slice(format!("RCPT TO:<rcpt{i}@example.net>\r\n").as_bytes());
-        s.extend_from_slice(b"DATA\r\nRSET\r\n");
-    }
-    Bytes::from(s)
-}
-
-const EHLO: &[u8] = b"250-mx.example.org Hello client.example.org [192.0.2.1]\r\n\
-250-PIPELINING\r\n250-SIZE 35882577\r\n250-ETRN\r\n250-STARTTLS\r\n\
-250-AUTH PLAIN LOGIN XOAUTH2\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n\
-250-DSN\r\n250-SMTPUTF8\r\n250 CHUNKING\r\n";
-
-fn replies() -> Bytes {
-    let mut s = Vec::new();
-    for _ in 0..10_000 {
-        s.extend_from_slice(b"250 2.1.0 Ok\r\n");
-        s.extend_from_slice(
-            b"550 5.1.1 <bob@example.org>: Recipient address rejected: User unknown\r\n",
-        );
-        s.extend_from_slice(b"354 End data with <CR><LF>.<CR><LF>\r\n");
-        s.extend_from_slice(
-            b"250-first line of a multi-line reply\r\n250-second line\r\n250 2.0.0 last\r\n",
-        );
-        s.extend_from_slice(b"451 4.7.1 Greylisted, try again later\r\n");
-    }
-    Bytes::from(s)
-}
+mod common;
+use common::{COMMAND_KINDS, EHLO, command_kind, commands, replies};
 
 #[inline(never)]
 fn run_mailwire_commands(input: &Bytes) -> usize {
@@ -113,17 +82,19 @@ fn run_proto_replies(input: &Bytes) -> usize {
 }
 
 fn input(group: &str) -> Bytes {
-    let one = |line: &[u8]| Bytes::from(line.repeat(20_000));
     match group {
         "commands" => commands(),
-        "data" => one(b"DATA\r\n"),
-        "rset" => one(b"RSET\r\n"),
-        "ehlo_cmd" => one(b"EHLO client1.example.org\r\n"),
-        "mail" => one(b"MAIL FROM:<sender1@example.org> SIZE=12345 BODY=8BITMIME\r\n"),
-        "rcpt" => one(b"RCPT TO:<rcpt1@example.net>\r\n"),
         "ehlo" => Bytes::from_static(EHLO),
         "replies" => replies(),
-        _ => panic!("unknown group {group}"),
+        // the EHLO command kind is "ehlo_cmd" here: "ehlo" is the reply group
+        kind => {
+            let kind = if kind == "ehlo_cmd" { "ehlo" } else { kind };
+            let (_, line) = COMMAND_KINDS
+                .iter()
+                .find(|(name, _)| *name == kind)
+                .unwrap_or_else(|| panic!("unknown group {group}"));
+            command_kind(line)
+        }
     }
 }
 
