@@ -18,6 +18,9 @@
     reason = "test code: a panic is a failed test; the examples' modules are included as they are"
 )]
 
+mod support;
+use support::{example, run_example};
+
 #[path = "../examples/demo.rs"]
 #[allow(dead_code, reason = "the tests call the demo's run function")]
 mod demo;
@@ -257,46 +260,6 @@ fn python_smtplib_and_poplib_against_smtp_sink_and_pop3_serve_over_starttls() {
         assert_eq!(out.lines().filter(|l| l.starts_with("uidl ")).count(), 4, "{out}");
     }
     assert!(maildir.list().unwrap().is_empty(), "DELE and QUIT emptied the Maildir");
-}
-
-/// The built example program `name` (`cargo test` builds the examples next to the tests);
-/// `None`, with a printed reason, when it is not there (a test run limited to one target).
-fn example(name: &str) -> Option<PathBuf> {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent()?.parent()?.join("examples").join(name);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipped: {} is not built (run the whole `cargo test`)", path.display());
-        None
-    }
-}
-
-/// Runs an example program with a time limit; (exit code, stdout, stderr).
-fn run_example(path: &Path, args: &[&str], password: Option<&str>) -> (i32, String, String) {
-    let mut command = Command::new(path);
-    command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    match password {
-        Some(p) => command.env("MAILWIRE_PASSWORD", p),
-        None => command.env_remove("MAILWIRE_PASSWORD"),
-    };
-    let mut child = command.spawn().unwrap();
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{} {args:?} ran longer than 60 s", path.display());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let (mut out, mut err) = (String::new(), String::new());
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
-    (status.code().unwrap_or(-1), out, err)
 }
 
 #[test]

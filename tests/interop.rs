@@ -29,6 +29,9 @@ use mailwire::sasl::{ClientExchange, LoginClient};
 use mailwire::smtp::RecipientOutcome;
 use mailwire_testkit::interop::InteropEnv;
 
+mod support;
+use support::{example, run_example};
+
 /// The tests share the servers' mailboxes: one at a time.
 static MAILBOXES: Mutex<()> = Mutex::new(());
 
@@ -384,48 +387,6 @@ fn dovecot_refuses_plaintext_logins_from_another_address_until_stls() {
     pop.quit().unwrap();
 }
 
-/// The built example program `name`, or `None` with a printed reason (`cargo test` builds the
-/// examples; a run limited to this test target does not).
-fn example(name: &str) -> Option<std::path::PathBuf> {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent()?.parent()?.join("examples").join(name);
-    if path.exists() {
-        return Some(path);
-    }
-    println!("skipped: {} is not built (run the whole `cargo test`)", path.display());
-    None
-}
-
-/// Runs an example program (at most 60 s); (exit code, stdout, stderr).
-fn run_example(path: &std::path::Path, args: &[&str], password: &str) -> (i32, String, String) {
-    use std::io::Read;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(path)
-        .args(args)
-        .env("MAILWIRE_PASSWORD", password)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{} ran longer than 60 s", path.display());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let (mut out, mut err) = (String::new(), String::new());
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
-    (status.code().unwrap_or(-1), out, err)
-}
-
 #[test]
 fn the_smtp_send_and_pop3_fetch_programs_against_postfix_and_dovecot() {
     let Some((env, settings)) = setup("smtp_send and pop3_fetch") else { return };
@@ -462,7 +423,7 @@ fn the_smtp_send_and_pop3_fetch_programs_against_postfix_and_dovecot() {
             &nobody,
             file.to_str().unwrap(),
         ],
-        env.get("PASS1"),
+        Some(env.get("PASS1")),
     );
     println!("{out}{err}");
     assert_eq!(code, 1, "a refused recipient is a failure");
@@ -491,7 +452,7 @@ fn the_smtp_send_and_pop3_fetch_programs_against_postfix_and_dovecot() {
             out_dir.to_str().unwrap(),
             "--delete",
         ],
-        env.get("PASS2"),
+        Some(env.get("PASS2")),
     );
     println!("{out}{err}");
     assert_eq!(code, 0, "{out}{err}");

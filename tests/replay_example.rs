@@ -12,13 +12,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The example binary cargo built next to this test (`target/<profile>/examples/replay`).
+mod support;
+
+/// The replay program cargo built next to this test; this test target requires it.
 fn replay_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let bin = profile_dir.join("examples").join(format!("replay{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "{} not built (cargo test builds examples)", bin.display());
-    bin
+    support::example("replay").expect("cargo test builds the examples")
 }
 
 fn transcripts(protocol: &str) -> Vec<PathBuf> {
