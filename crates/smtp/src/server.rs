@@ -585,6 +585,16 @@ impl SmtpServer {
         }
     }
 
+    /// Closes the connection when input piles up while the application owes a reply: a
+    /// pipelined group larger than any real client sends.
+    fn check_overflow(&mut self) {
+        if self.awaiting_reply()
+            && self.framer.buffered().len() > self.config.limits.line_length.saturating_mul(16)
+        {
+            self.close_with(ServerEvent::ConnectionLost(ServerError::InputOverflow));
+        }
+    }
+
     fn data_input(&mut self, input: &[u8]) {
         let mut pos = 0;
         let mut out = BytesMut::new();
@@ -732,16 +742,17 @@ impl Protocol for SmtpServer {
                     self.close_with(ServerEvent::ConnectionLost(ServerError::PlaintextInjection));
                 }
             }
+            Phase::Data if self.framer.buffered().is_empty() && !self.framer.is_discarding() => {
+                // Inside a body with nothing buffered: unstuff straight from the input (one
+                // copy); only what follows the end marker goes to the framer.
+                self.data_input(bytes);
+                self.process();
+                self.check_overflow();
+            }
             _ => {
                 self.framer.push(bytes);
                 self.process();
-                if self.awaiting_reply()
-                    && self.framer.buffered().len()
-                        > self.config.limits.line_length.saturating_mul(16)
-                {
-                    // a pipelined group larger than any real client sends
-                    self.close_with(ServerEvent::ConnectionLost(ServerError::InputOverflow));
-                }
+                self.check_overflow();
             }
         }
     }
