@@ -13,7 +13,8 @@ pub struct Param {
     /// Lowercase name, without RFC 2231 section or `*` markers. Common names are borrowed.
     pub name: Cow<'static, str>,
     /// Decoded value: sections joined, percent escapes and charset undone, quotes removed.
-    pub value: String,
+    /// Common values (charset names, `flowed`, `yes`) are borrowed.
+    pub value: Cow<'static, str>,
     /// RFC 2231 language tag, if one was given.
     pub language: Option<String>,
 }
@@ -136,7 +137,7 @@ impl ContentDisposition {
 }
 
 fn find_param<'a>(params: &'a [Param], name: &str) -> Option<&'a str> {
-    params.iter().find(|p| p.name.eq_ignore_ascii_case(name)).map(|p| p.value.as_str())
+    params.iter().find(|p| p.name.eq_ignore_ascii_case(name)).map(|p| p.value.as_ref())
 }
 
 /// A Content-Transfer-Encoding mechanism (RFC 2045 section 6).
@@ -207,6 +208,17 @@ impl TransferEncoding {
     }
 }
 
+/// Unfolds a structured value only when a line break comes before its parameters: the
+/// parameter splitter takes folds between and inside parameters as white space.
+fn unfold_head(value: &[u8]) -> Cow<'_, [u8]> {
+    let head = memchr::memchr(b';', value).map_or(value, |i| value.get(..i).unwrap_or_default());
+    if memchr::memchr2(b'\r', b'\n', head.trim_ascii()).is_some() {
+        unfold(value)
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
 fn strip_comments(v: &[u8]) -> Cow<'_, [u8]> {
     if memchr::memchr(b'(', v).is_none() {
         return Cow::Borrowed(v);
@@ -248,10 +260,46 @@ fn strip_comments(v: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
-/// A raw parameter as written: name (maybe with `*n*`), value octets, whether it was quoted.
-struct RawParam {
+/// A raw parameter as written: name (maybe with `*n*`) and value octets (quotes removed;
+/// borrowed unless a quoted-pair had to be undone).
+struct RawParam<'a> {
     name: Cow<'static, str>,
-    value: Vec<u8>,
+    value: Cow<'a, [u8]>,
+}
+
+/// Values common enough to be borrowed rather than allocated.
+const PARAM_VALUES: [&str; 14] = [
+    "utf-8",
+    "us-ascii",
+    "iso-8859-1",
+    "iso-8859-15",
+    "windows-1252",
+    "flowed",
+    "fixed",
+    "yes",
+    "no",
+    "text/plain",
+    "text/html",
+    "application/pgp-signature",
+    "application/pkcs7-signature",
+    "delivery-status",
+];
+
+/// A parameter value as text: borrowed when common, copied when plain (UTF-8, no encoded
+/// word, no line break), decoded otherwise.
+fn param_text(value: &[u8], raw_cs: RawCharset) -> Cow<'static, str> {
+    let plain = memchr::memchr3(b'\r', b'\n', b'?', value).is_none();
+    if plain && let Ok(t) = core::str::from_utf8(value) {
+        for c in PARAM_VALUES {
+            if c.len() == t.len() && c == t {
+                return Cow::Borrowed(c);
+            }
+        }
+        return Cow::Owned(t.to_string());
+    }
+    let value = decode_phrase(value, raw_cs);
+    // no header injection through a decoded parameter (a file name, say)
+    Cow::Owned(if value.contains(['\r', '\n']) { value.replace(['\r', '\n'], "") } else { value })
 }
 
 const PARAM_NAMES: [&str; 16] = [
@@ -304,9 +352,10 @@ fn next_is_param(s: &[u8], mut i: usize) -> bool {
     false
 }
 
-/// Splits `; name=value` pairs leniently. Returns the raw pairs and whether the limit hit.
-fn split_params(s: &[u8], limit: usize) -> (Vec<RawParam>, bool) {
-    let mut out = Vec::new();
+/// Splits `; name=value` pairs leniently, handing each to `each`. Returns whether the limit
+/// was hit.
+fn split_params<'a>(s: &'a [u8], limit: usize, mut each: impl FnMut(RawParam<'a>)) -> bool {
+    let mut count = 0usize;
     let mut i = 0;
     let mut hit = false;
     loop {
@@ -341,8 +390,9 @@ fn split_params(s: &[u8], limit: usize) -> (Vec<RawParam>, bool) {
                 }
                 i += 1;
             }
-            if bare && !name.is_empty() && out.len() < limit {
-                out.push(RawParam { name: intern_param(name), value: Vec::new() });
+            if bare && !name.is_empty() && count < limit {
+                count += 1;
+                each(RawParam { name: intern_param(name), value: Cow::Borrowed(&[]) });
             }
             continue;
         }
@@ -350,22 +400,34 @@ fn split_params(s: &[u8], limit: usize) -> (Vec<RawParam>, bool) {
         while matches!(s.get(i), Some(b' ' | b'\t')) {
             i += 1;
         }
-        let mut value = Vec::new();
+        let value: Cow<'a, [u8]>;
         if s.get(i) == Some(&b'"') {
             i += 1;
+            let vs = i;
+            // borrowed up to the first quoted-pair, copied from there on
+            let mut owned: Option<Vec<u8>> = None;
             while let Some(&c) = s.get(i) {
                 if c == b'\\' {
+                    let o = owned.get_or_insert_with(|| s.get(vs..i).unwrap_or_default().to_vec());
                     if let Some(&n) = s.get(i + 1) {
-                        value.push(n);
+                        o.push(n);
                     }
                     i += 2;
                     continue;
                 }
                 if c == b'"' {
-                    i += 1;
                     break;
                 }
-                value.push(c);
+                if let Some(o) = owned.as_mut() {
+                    o.push(c);
+                }
+                i += 1;
+            }
+            value = match owned {
+                Some(o) => Cow::Owned(o),
+                None => Cow::Borrowed(s.get(vs..i.min(s.len())).unwrap_or_default()),
+            };
+            if s.get(i) == Some(&b'"') {
                 i += 1;
             }
             // anything after the closing quote up to ';' is ignored
@@ -386,49 +448,43 @@ fn split_params(s: &[u8], limit: usize) -> (Vec<RawParam>, bool) {
                 }
                 i += 1;
             }
-            value.extend_from_slice(s.get(vs..i).unwrap_or_default().trim_ascii_end());
+            value = Cow::Borrowed(s.get(vs..i).unwrap_or_default().trim_ascii_end());
         }
         if name.is_empty() {
             continue;
         }
-        if out.len() >= limit {
+        if count >= limit {
             hit = true;
             break;
         }
-        out.push(RawParam { name: intern_param(name), value });
+        count += 1;
+        each(RawParam { name: intern_param(name), value });
     }
-    (out, hit)
+    hit
 }
 
 /// Parses parameters with RFC 2231 reassembly. Returns the params and whether the limit hit.
 #[allow(clippy::many_single_char_names)]
 pub(crate) fn parse_params(s: &[u8], limit: usize, raw_cs: RawCharset) -> (Vec<Param>, bool) {
     // (base name, section number, extended, value, order of first appearance)
-    struct Sec {
+    struct Sec<'a> {
         base: String,
         num: Option<u32>,
         ext: bool,
-        value: Vec<u8>,
+        value: Cow<'a, [u8]>,
         order: usize,
     }
-    let (raw, hit) = split_params(s, limit);
-    if !raw.iter().any(|p| p.name.contains('*')) {
+    if memchr::memchr(b'*', s).is_none() {
         // no RFC 2231 section anywhere: every parameter stands alone
-        let out = raw
-            .into_iter()
-            .map(|p| {
-                let value = decode_phrase(&p.value, raw_cs);
-                let value = if value.contains(['\r', '\n']) {
-                    value.replace(['\r', '\n'], "")
-                } else {
-                    value
-                };
-                Param { name: p.name, value, language: None }
-            })
-            .collect();
+        let mut out = Vec::new();
+        let hit = split_params(s, limit, |p| {
+            out.push(Param { name: p.name, value: param_text(&p.value, raw_cs), language: None });
+        });
         return (out, hit);
     }
-    let mut secs: Vec<Sec> = Vec::with_capacity(raw.len());
+    let mut raw = Vec::new();
+    let hit = split_params(s, limit, |p| raw.push(p));
+    let mut secs: Vec<Sec<'_>> = Vec::with_capacity(raw.len());
     for (order, p) in raw.into_iter().enumerate() {
         let mut name: &str = &p.name;
         let mut ext = false;
@@ -512,7 +568,11 @@ pub(crate) fn parse_params(s: &[u8], limit: usize, raw_cs: RawCharset) -> (Vec<P
         // no header injection through a decoded parameter (a file name, say)
         let value =
             if value.contains(['\r', '\n']) { value.replace(['\r', '\n'], "") } else { value };
-        out.push(Param { name: Cow::Owned(first.base.clone()), value, language });
+        out.push(Param {
+            name: Cow::Owned(first.base.clone()),
+            value: Cow::Owned(value),
+            language,
+        });
         k = end;
     }
     (out, hit)
@@ -552,7 +612,7 @@ pub(crate) fn parse_content_type_with(
     max_params: usize,
     raw_cs: RawCharset,
 ) -> Option<(ContentType, bool)> {
-    let v = unfold(value);
+    let v = unfold_head(value);
     let v = strip_comments(&v);
     let semi = memchr::memchr(b';', &v).unwrap_or(v.len());
     let head = v.get(..semi).unwrap_or_default().trim_ascii();
@@ -590,7 +650,7 @@ pub(crate) fn parse_disposition_with(
     max_params: usize,
     raw_cs: RawCharset,
 ) -> Option<(ContentDisposition, bool)> {
-    let v = unfold(value);
+    let v = unfold_head(value);
     let v = strip_comments(&v);
     let semi = memchr::memchr(b';', &v).unwrap_or(v.len());
     let head = v.get(..semi).unwrap_or_default().trim_ascii();

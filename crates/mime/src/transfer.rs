@@ -37,8 +37,14 @@ static B64: [u8; 256] = b64_table();
 // Indexing a 256-entry table by a `u8` cannot go out of range; the truncating casts keep
 // the low octets of 24-bit groups on purpose.
 #[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
-/// Decodes base64, skipping line breaks, white space and garbage octets, stopping at the
-/// first `=` pad and decoding a final group that lacks its padding as if it were padded.
+/// Decodes base64 leniently: line breaks and white space are skipped; `=` completes the
+/// group in progress (a final group of two or three symbols decodes as if padded, a lone
+/// symbol is dropped); after padding, decoding goes on when more base64 follows
+/// (concatenated encodings) and stops at anything else (a footer appended to the body);
+/// other octets outside the alphabet are skipped and reported in `had_errors`.
+///
+/// Input made only of the alphabet, white space and `=` takes a vectorised path; anything
+/// else is decoded by the scalar loop below, with the same result.
 pub fn base64(input: &[u8]) -> Decoded {
     let mut data = Vec::new();
     let had_errors = base64_append(input, &mut data);
@@ -46,8 +52,18 @@ pub fn base64(input: &[u8]) -> Decoded {
 }
 
 /// Like [`base64`], appending to `out`; returns whether invalid input was skipped.
-#[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
 pub(crate) fn base64_append(input: &[u8], out: &mut Vec<u8>) -> bool {
+    // The vectorised decoder accepts exactly the alphabet, white space and `=`, with the
+    // semantics documented on `base64`; on anything else it leaves `out` untouched.
+    if encodify::base64::MIME.decode_append(input, out).is_ok() {
+        return false;
+    }
+    base64_scalar(input, out)
+}
+
+/// The scalar decoder: the same result as [`base64_append`] on every input.
+#[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
+pub(crate) fn base64_scalar(input: &[u8], out: &mut Vec<u8>) -> bool {
     // Output is written through a zero-filled region four octets at a time (three valid),
     // so it has one octet of slack; it is truncated to the decoded length at the end.
     let start = out.len();
@@ -94,9 +110,24 @@ pub(crate) fn base64_append(input: &[u8], out: &mut Vec<u8>) -> bool {
         let v = B64[c as usize];
         if v == INVALID {
             if c == b'=' {
-                break;
+                // padding completes the group in progress; a lone symbol is dropped
+                flush_group(acc, n, out, &mut pos);
+                acc = 0;
+                n = 0;
+                // more base64 after the padding goes on; anything else ends the data
+                let next =
+                    input.get(i..).unwrap_or_default().iter().position(|&c| !is_pad_or_space(c));
+                match next.and_then(|k| input.get(i + k)) {
+                    Some(&c) if B64[c as usize] != INVALID => {}
+                    Some(_) => {
+                        had_errors = true;
+                        break;
+                    }
+                    None => break,
+                }
+                continue;
             }
-            if !matches!(c, b'\r' | b'\n' | b' ' | b'\t') {
+            if !is_space(c) {
                 had_errors = true;
             }
             continue;
@@ -112,18 +143,32 @@ pub(crate) fn base64_append(input: &[u8], out: &mut Vec<u8>) -> bool {
             n = 0;
         }
     }
+    flush_group(acc, n, out, &mut pos);
+    out.truncate(pos);
+    had_errors
+}
+
+/// White space the decoders skip (as the vectorised path does: SP, HT, CR, LF, VT, FF).
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0x0B | 0x0C)
+}
+
+fn is_pad_or_space(c: u8) -> bool {
+    c == b'=' || is_space(c)
+}
+
+/// Writes the octets of an incomplete group of `n` symbols held in `acc` at `*pos`.
+#[allow(clippy::cast_possible_truncation)]
+fn flush_group(acc: u32, n: u8, out: &mut [u8], pos: &mut usize) {
     let tail: &[u8] = match n {
         2 => &[(acc >> 4) as u8],
         3 => &[(acc >> 10) as u8, (acc >> 2) as u8],
-        1 => {
-            had_errors = true;
-            &[]
-        }
         _ => &[],
     };
-    out.truncate(pos);
-    out.extend_from_slice(tail);
-    had_errors
+    if let Some(dst) = out.get_mut(*pos..*pos + tail.len()) {
+        dst.copy_from_slice(tail);
+        *pos += tail.len();
+    }
 }
 
 const BAD: u32 = 0x0100_0000;
@@ -392,7 +437,63 @@ mod tests {
         assert_eq!(base64(b"TQ==").data, b"M");
     }
 
+    fn scalar(input: &[u8]) -> Decoded {
+        let mut data = Vec::new();
+        let had_errors = base64_scalar(input, &mut data);
+        Decoded { data, had_errors }
+    }
+
+    #[test]
+    fn base64_padding_and_footers() {
+        // concatenated encodings decode on; a footer after the padding ends the data
+        assert_eq!(base64(b"TQ==TQ==").data, b"MM");
+        assert_eq!(base64(b"TWFu=TWFu").data, b"ManMan");
+        let d = base64(b"aGVsbG8=\r\n-- \r\nsig");
+        assert_eq!(d.data, b"hello");
+        assert!(d.had_errors);
+        // a lone symbol is dropped
+        assert_eq!(base64(b"TWFuT").data, b"Man");
+        assert_eq!(base64(b"TWFuT=").data, b"Man");
+        assert_eq!(base64(b"\x0bTW\x0cFu").data, b"Man");
+        for s in
+            [&b"TQ==TQ=="[..], b"aGVsbG8=\r\n-- \r\nsig", b"TWFuT", b"T", b"=", b"=x", b"TW=Fu"]
+        {
+            assert_eq!(base64(s), scalar(s), "{:?}", String::from_utf8_lossy(s));
+        }
+    }
+
+    fn b64ish() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let byte = prop_oneof![
+            8 => proptest::sample::select(B64_ALPHABET.to_vec()),
+            1 => proptest::sample::select(b"=\r\n \t\x0b\x0c".to_vec()),
+            1 => any::<u8>(),
+        ];
+        proptest::collection::vec(byte, 0..400)
+    }
+
     proptest::proptest! {
+        #[test]
+        fn base64_fast_path_equals_scalar(input in b64ish()) {
+            proptest::prop_assert_eq!(base64(&input), scalar(&input));
+        }
+
+        #[test]
+        fn base64_wrapped_equals_scalar(
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2000),
+            lf in proptest::prelude::any::<bool>(),
+            tail in proptest::sample::select(vec![&b""[..], b"\r\n", b"\r\n\r\n", b"  \r\n", b"\r\n--x"]),
+        ) {
+            let mut enc = encode_base64(&data);
+            if lf {
+                enc.retain(|&c| c != b'\r');
+            }
+            enc.extend_from_slice(tail);
+            let d = base64(&enc);
+            proptest::prop_assert_eq!(&d, &scalar(&enc));
+            proptest::prop_assert_eq!(d.data, data);
+        }
+
         #[test]
         fn base64_roundtrip(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
             proptest::prop_assert_eq!(base64(&encode_base64(&data)).data, data);
