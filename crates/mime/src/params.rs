@@ -54,14 +54,29 @@ const COMMON: [&str; 32] = [
     "enriched",
 ];
 
+/// `name` lowercased into `buf`, when it fits (keywords are short).
+pub(crate) fn lower_into<'b>(name: &[u8], buf: &'b mut [u8; 32]) -> Option<&'b [u8]> {
+    let dst = buf.get_mut(..name.len())?;
+    for (d, s) in dst.iter_mut().zip(name) {
+        *d = s.to_ascii_lowercase();
+    }
+    Some(dst)
+}
+
+/// The entry of `table` equal to `name` ignoring ASCII case: one lowercasing, then
+/// comparisons of equal-length entries only.
+pub(crate) fn find_keyword(name: &[u8], table: &[&'static str]) -> Option<&'static str> {
+    let mut buf = [0u8; 32];
+    let lower = lower_into(name, &mut buf)?;
+    table.iter().copied().find(|c| c.len() == lower.len() && c.as_bytes() == lower)
+}
+
 /// A lowercase name, borrowed when it is a common one (no allocation per entity).
 fn intern(name: &[u8]) -> Cow<'static, str> {
-    for c in COMMON {
-        if name.eq_ignore_ascii_case(c.as_bytes()) {
-            return Cow::Borrowed(c);
-        }
+    match find_keyword(name, &COMMON) {
+        Some(c) => Cow::Borrowed(c),
+        None => Cow::Owned(String::from_utf8_lossy(name).to_ascii_lowercase()),
     }
-    Cow::Owned(String::from_utf8_lossy(name).to_ascii_lowercase())
 }
 
 /// A parsed `Content-Type` (RFC 2045 section 5).
@@ -322,12 +337,10 @@ const PARAM_NAMES: [&str; 16] = [
 ];
 
 fn intern_param(name: &[u8]) -> Cow<'static, str> {
-    for c in PARAM_NAMES {
-        if name.eq_ignore_ascii_case(c.as_bytes()) {
-            return Cow::Borrowed(c);
-        }
+    match find_keyword(name, &PARAM_NAMES) {
+        Some(c) => Cow::Borrowed(c),
+        None => Cow::Owned(String::from_utf8_lossy(name).to_ascii_lowercase()),
     }
-    Cow::Owned(String::from_utf8_lossy(name).to_ascii_lowercase())
 }
 
 fn is_tspecial_end(c: u8) -> bool {
@@ -625,6 +638,35 @@ pub(crate) fn parse_content_type_with(
     }
     let (params, hit) = parse_params(v.get(semi..).unwrap_or_default(), max_params, raw_cs);
     Some((ContentType { media_type: intern(t), subtype: intern(st), params }, hit))
+}
+
+/// Like [`parse_content_type`] for the tree: the parameters of a multipart type are parsed
+/// (the boundary is needed now), those of other types only counted. Returns the type, whether
+/// the limit was hit, and whether parameters were left out.
+pub(crate) fn parse_content_type_light(
+    value: &[u8],
+    max_params: usize,
+) -> Option<(ContentType, bool, bool)> {
+    let v = unfold_head(value);
+    let v = strip_comments(&v);
+    let semi = memchr::memchr(b';', &v).unwrap_or(v.len());
+    let head = v.get(..semi).unwrap_or_default().trim_ascii();
+    let slash = memchr::memchr(b'/', head)?;
+    let t = head.get(..slash).unwrap_or_default().trim_ascii();
+    let st = head.get(slash + 1..).unwrap_or_default().trim_ascii();
+    let valid = |s: &[u8]| !s.is_empty() && s.iter().all(|&c| c.is_ascii_graphic() && c != b'/');
+    if !valid(t) || !valid(st) {
+        return None;
+    }
+    if t.eq_ignore_ascii_case(b"multipart") {
+        return parse_content_type_with(value, max_params, RawCharset::Fallback)
+            .map(|(ct, hit)| (ct, hit, false));
+    }
+    let rest = v.get(semi..).unwrap_or_default();
+    let mut count = 0usize;
+    let hit = split_params(rest, max_params, |_| count += 1);
+    let ct = ContentType { media_type: intern(t), subtype: intern(st), params: Vec::new() };
+    Some((ct, hit, count > 0))
 }
 
 /// The parameters of a Content-Type value whose `type/subtype` is invalid (they still apply

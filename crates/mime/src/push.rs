@@ -198,9 +198,11 @@ struct Frame {
     epilogue_start: Option<u64>,
 }
 
+/// An open boundary: its octets are `bound_text[start..end]` (one buffer for the stack).
 #[derive(Debug)]
 struct Bound {
-    boundary: Vec<u8>,
+    start: usize,
+    end: usize,
     frame: usize,
 }
 
@@ -254,6 +256,7 @@ pub struct Parser {
     limits: MimeLimits,
     frames: Vec<Frame>,
     bounds: Vec<Bound>,
+    bound_text: Vec<u8>,
     /// Open boundaries by their text (trailing white space removed) to stack positions, so
     /// that a deep stack costs one lookup per candidate line, not one compare per level.
     bound_index: std::collections::HashMap<Vec<u8>, Vec<usize>>,
@@ -266,13 +269,19 @@ pub struct Parser {
     field_span: Option<(usize, usize)>,
     field_off: u64,
     field_kind: Option<FieldKind>,
+    /// Name length and value start of the open field (found when its first line came).
+    field_layout: (usize, usize),
     hdr_bytes: usize,
-    ct_raw: Option<Vec<u8>>,
-    ct_buf: Vec<u8>,
+    /// The first Content-Type of the open header, parsed when its field completed: the
+    /// type and whether the parameter limit was hit, or `None` when it was invalid (with
+    /// the parameters that still apply).
+    /// In tree mode (`kept` set) the parameters of non-multipart types are only counted, and
+    /// the third value tells whether some were left out: the tree parses them on demand.
+    ct: Option<Result<(ContentType, bool, bool), Vec<crate::params::Param>>>,
     cte: Option<TransferEncoding>,
     /// When set, every content type other than a bare `text/plain` or `message/rfc822` is
     /// kept for the tree builder (moved, not cloned).
-    kept: Option<Vec<(u32, ContentType)>>,
+    kept: Option<Vec<u32>>,
     next_id: u32,
     base_depth: u32,
     started: bool,
@@ -291,6 +300,7 @@ impl Parser {
             limits,
             frames: Vec::new(),
             bounds: Vec::new(),
+            bound_text: Vec::new(),
             bound_index: std::collections::HashMap::new(),
             carry: Vec::new(),
             pos: 0,
@@ -301,9 +311,9 @@ impl Parser {
             field_span: None,
             field_off: 0,
             field_kind: None,
+            field_layout: (0, 0),
             hdr_bytes: 0,
-            ct_raw: None,
-            ct_buf: Vec::new(),
+            ct: None,
             cte: None,
             kept: None,
             next_id: 0,
@@ -313,13 +323,15 @@ impl Parser {
         }
     }
 
-    /// Keeps every entity's header facts, to be taken with `take_headers` (tree builder).
+    /// Tree mode: records the entities whose content type the tree must parse itself (any
+    /// but a bare `text/plain` or `message/rfc822`), to be taken with `take_headers`; only the
+    /// parameters of multipart types are parsed here.
     pub(crate) fn keep_headers(&mut self) {
         self.kept = Some(Vec::new());
     }
 
-    /// The kept content types, by entity.
-    pub(crate) fn take_headers(&mut self) -> Vec<(u32, ContentType)> {
+    /// The entities recorded in tree mode.
+    pub(crate) fn take_headers(&mut self) -> Vec<u32> {
         self.kept.take().unwrap_or_default()
     }
 
@@ -358,7 +370,7 @@ impl Parser {
             epilogue_start: None,
         });
         self.hdr_bytes = 0;
-        self.ct_raw = None;
+        self.ct = None;
         self.cte = None;
         self.mid_line = false;
         self.pending = Pending::None;
@@ -536,15 +548,27 @@ impl Parser {
             }
             None => &self.field,
         };
-        let field = RawField::parse(raw, self.field_off, kind);
+        let field = match kind {
+            FieldKind::Field => {
+                let (name_len, value_start) = self.field_layout;
+                RawField::from_layout(raw, self.field_off, kind, name_len, value_start)
+            }
+            FieldKind::MboxFrom | FieldKind::Orphan => RawField::parse(raw, self.field_off, kind),
+        };
         if kind == FieldKind::Field {
             let name = field.name();
             if name.eq_ignore_ascii_case(b"content-type") {
-                if self.ct_raw.is_none() {
-                    let mut b = std::mem::take(&mut self.ct_buf);
-                    b.clear();
-                    b.extend_from_slice(field.value());
-                    self.ct_raw = Some(b);
+                if self.ct.is_none() {
+                    let raw = field.value();
+                    let max = self.limits.max_params;
+                    self.ct = Some(if self.kept.is_some() {
+                        crate::params::parse_content_type_light(raw, max).ok_or_else(Vec::new)
+                    } else {
+                        match parse_content_type(raw, max) {
+                            Some((ct, hit)) => Ok((ct, hit, false)),
+                            None => Err(crate::params::params_of_invalid(raw, max)),
+                        }
+                    });
                 }
             } else if name.eq_ignore_ascii_case(b"content-transfer-encoding") && self.cte.is_none()
             {
@@ -621,6 +645,7 @@ impl Parser {
                 self.hdr_bytes += line.len();
                 self.field_off = off;
                 self.field_kind = Some(FieldKind::Field);
+                self.field_layout = (trimmed.len(), colon + 1);
                 self.field_add(data, p, len);
                 return true;
             }
@@ -641,20 +666,24 @@ impl Parser {
         let mut explicit = false;
         let mut content_type =
             if digest_child { ContentType::message_rfc822() } else { ContentType::text_plain() };
-        if let Some(raw) = self.ct_raw.take() {
-            if let Some((ct, hit)) = parse_content_type(&raw, self.limits.max_params) {
+        // whether the tree must parse the type again on demand
+        let mut lazy = false;
+        match self.ct.take() {
+            Some(Ok((ct, hit, elided))) => {
                 content_type = ct;
                 explicit = true;
+                lazy = elided;
                 if hit {
                     self.diag(DiagnosticKind::ParamLimit, body_start, sink);
                 }
-            } else {
+            }
+            Some(Err(params)) => {
                 self.diag(DiagnosticKind::InvalidContentType, body_start, sink);
                 content_type = ContentType::text_plain();
-                content_type.params =
-                    crate::params::params_of_invalid(&raw, self.limits.max_params);
+                content_type.params = params;
+                lazy = true;
             }
-            self.ct_buf = raw;
+            None => {}
         }
         let transfer_encoding = self.cte.take().unwrap_or_default();
         let deep = depth as usize + 1 > self.limits.max_depth;
@@ -667,7 +696,9 @@ impl Parser {
                 Some(_) if force_leaf => {}
                 Some(_) if deep => self.diag(DiagnosticKind::DepthLimit, body_start, sink),
                 Some(b) => {
-                    self.push_bound(b.as_bytes().to_vec(), top);
+                    let start = self.bound_text.len();
+                    self.bound_text.extend_from_slice(b.as_bytes());
+                    self.push_bound(start, top);
                     kind = PartKind::Multipart;
                     new_state = State::Preamble;
                 }
@@ -696,27 +727,34 @@ impl Parser {
             PartHeader { content_type, explicit_content_type: explicit, transfer_encoding, kind };
         sink(Event::HeaderEnd { part: id, header: &header, body_offset: body_start });
         if let Some(kept) = self.kept.as_mut()
-            && crate::tree::compact_type(&header.content_type).is_none()
+            && (lazy || crate::tree::compact_type(&header.content_type).is_none())
         {
-            kept.push((id, header.content_type));
+            kept.push(id);
         }
         if kind == PartKind::Message {
             self.open_frame(Some(id), body_start, false, true, sink);
         }
     }
 
-    fn push_bound(&mut self, boundary: Vec<u8>, frame: usize) {
-        self.bounds.push(Bound { boundary, frame });
+    /// The octets of the open boundary at stack position `k`.
+    fn boundary(&self, k: usize) -> Option<&[u8]> {
+        let b = self.bounds.get(k)?;
+        self.bound_text.get(b.start..b.end)
+    }
+
+    /// Opens the boundary whose octets were just appended to `bound_text` from `start`.
+    fn push_bound(&mut self, start: usize, frame: usize) {
+        self.bounds.push(Bound { start, end: self.bound_text.len(), frame });
         let n = self.bounds.len();
         if n == INDEX_FROM + 1 {
             // the stack just got deep: index every open boundary
-            for (k, b) in self.bounds.iter().enumerate() {
-                self.bound_index.entry(b.boundary.trim_ascii_end().to_vec()).or_default().push(k);
+            for k in 0..n {
+                let key = self.boundary(k).unwrap_or_default().trim_ascii_end().to_vec();
+                self.bound_index.entry(key).or_default().push(k);
             }
-        } else if n > INDEX_FROM + 1
-            && let Some(b) = self.bounds.last()
-        {
-            self.bound_index.entry(b.boundary.trim_ascii_end().to_vec()).or_default().push(n - 1);
+        } else if n > INDEX_FROM + 1 {
+            let key = self.boundary(n - 1).unwrap_or_default().trim_ascii_end().to_vec();
+            self.bound_index.entry(key).or_default().push(n - 1);
         }
     }
 
@@ -725,22 +763,23 @@ impl Parser {
             let Some(b) = self.bounds.pop() else { break };
             if self.bounds.len() < INDEX_FROM {
                 self.bound_index.clear();
-                continue;
-            }
-            let key = b.boundary.trim_ascii_end();
-            if let Some(v) = self.bound_index.get_mut(key) {
-                v.pop();
-                if v.is_empty() {
-                    self.bound_index.remove(key);
+            } else {
+                let key = self.bound_text.get(b.start..b.end).unwrap_or_default().trim_ascii_end();
+                if let Some(v) = self.bound_index.get_mut(key) {
+                    v.pop();
+                    if v.is_empty() {
+                        self.bound_index.remove(key);
+                    }
                 }
             }
+            self.bound_text.truncate(b.start);
         }
     }
 
     /// Whether `rest` (a line after its `--`) is a delimiter (`false`) or close delimiter
     /// (`true`) of the boundary at stack position `k`.
     fn delim_at(&self, k: usize, rest: &[u8]) -> Option<bool> {
-        let after = rest.strip_prefix(self.bounds.get(k)?.boundary.as_slice())?;
+        let after = rest.strip_prefix(self.boundary(k)?)?;
         let (close, after) = match after.strip_prefix(b"--") {
             Some(a) => (true, a),
             None => (false, after),

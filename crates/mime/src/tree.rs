@@ -34,7 +34,9 @@ fn single_index(name: &[u8]) -> Option<usize> {
     if !(2..=11).contains(&name.len()) {
         return None;
     }
-    SINGLE.iter().position(|s| name.eq_ignore_ascii_case(s.as_bytes()))
+    let mut buf = [0u8; 32];
+    let lower = crate::params::lower_into(name, &mut buf)?;
+    SINGLE.iter().position(|s| s.len() == lower.len() && s.as_bytes() == lower)
 }
 
 #[derive(Debug, Clone)]
@@ -120,9 +122,13 @@ pub(crate) struct CtRefPub(CtRef);
 /// ```
 #[derive(Debug, Clone)]
 pub struct Message {
-    sources: Vec<Bytes>,
+    /// The input (source 0).
+    source: Bytes,
+    /// Decoded transfer-encoded encapsulated messages (sources 1, 2, ...).
+    decoded_sources: Vec<Bytes>,
     parts: Vec<PartNode>,
-    content_types: Vec<ContentType>,
+    /// Content types other than the bare defaults, parsed on first use.
+    content_types: Vec<std::sync::OnceLock<ContentType>>,
     fields: Vec<FieldNode>,
     diagnostics: Vec<Diagnostic>,
     limits: MimeLimits,
@@ -145,11 +151,15 @@ impl Message {
     /// Parses a message with the given limits.
     pub fn parse_with(input: impl Into<Bytes>, limits: MimeLimits) -> Self {
         let src: Bytes = input.into();
+        // sized for typical mail (header fields take some 50 octets each, most messages have
+        // a few parts), so that a message needs no regrowth
+        let field_guess = (src.len() / 48).clamp(16, 96);
         let mut msg = Self {
-            sources: Vec::with_capacity(1),
-            content_types: Vec::with_capacity(4),
-            parts: Vec::with_capacity(4),
-            fields: Vec::with_capacity(32),
+            source: Bytes::new(),
+            decoded_sources: Vec::new(),
+            content_types: Vec::new(),
+            parts: Vec::with_capacity(8),
+            fields: Vec::with_capacity(field_guess),
             diagnostics: Vec::new(),
             limits,
         };
@@ -161,7 +171,7 @@ impl Message {
             if node.kind == PartKind::EncodedMessage && node.first_child.is_none() {
                 let depth = node.depth + 1;
                 let used = msg.parts.len();
-                let src_bytes = msg.sources.get(node.source as usize).cloned().unwrap_or_default();
+                let src_bytes = msg.source_bytes(node.source).cloned().unwrap_or_default();
                 let body = src_bytes.get(node.body_start..node.body_end).unwrap_or_default();
                 let decoded = match node.cte {
                     TransferEncoding::Base64 => transfer::base64(body).data,
@@ -199,7 +209,11 @@ impl Message {
     }
 
     fn add_source(&mut self, src: Bytes, attach: Option<u32>, depth: u32, limits: MimeLimits) {
-        let source = u32::try_from(self.sources.len()).unwrap_or(u32::MAX);
+        let source = if attach.is_none() {
+            0
+        } else {
+            u32::try_from(self.decoded_sources.len() + 1).unwrap_or(u32::MAX)
+        };
         let base = u32::try_from(self.parts.len()).unwrap_or(u32::MAX);
         let mut parser = Parser::with_depth(limits, depth);
         let parts = &mut self.parts;
@@ -315,19 +329,30 @@ impl Message {
         parser.keep_headers();
         parser.push(&src, &mut sink);
         parser.finish(&mut sink);
-        for (part, ct) in parser.take_headers() {
+        for part in parser.take_headers() {
             if let Some(n) = self.parts.get_mut((base + part) as usize) {
                 n.ct = CtRef::Index(u32::try_from(self.content_types.len()).unwrap_or(u32::MAX));
-                self.content_types.push(ct);
+                self.content_types.push(std::sync::OnceLock::new());
             }
         }
-        self.sources.push(src);
+        if attach.is_none() {
+            self.source = src;
+        } else {
+            self.decoded_sources.push(src);
+        }
+    }
+
+    /// The octets of source `i` (0: the input).
+    fn source_bytes(&self, i: u32) -> Option<&Bytes> {
+        match i.checked_sub(1) {
+            None => Some(&self.source),
+            Some(k) => self.decoded_sources.get(k as usize),
+        }
     }
 
     /// The input the message was parsed from.
     pub fn source(&self) -> &Bytes {
-        static EMPTY: Bytes = Bytes::new();
-        self.sources.first().unwrap_or(&EMPTY)
+        &self.source
     }
 
     /// The message itself: the top-level entity.
@@ -522,7 +547,7 @@ impl<'m> Part<'m> {
     }
 
     fn src(&self) -> &'m [u8] {
-        self.msg.sources.get(self.node().source as usize).map_or(&[], |b| &b[..])
+        self.msg.source_bytes(self.node().source).map_or(&[], |b| &b[..])
     }
 
     /// The entity's identifier (0 for the message; input order).
@@ -550,7 +575,24 @@ impl<'m> Part<'m> {
         match self.node().ct {
             CtRef::TextPlain => &TEXT_PLAIN,
             CtRef::Rfc822 => &MESSAGE_RFC822,
-            CtRef::Index(i) => self.msg.content_types.get(i as usize).unwrap_or(&TEXT_PLAIN),
+            CtRef::Index(i) => match self.msg.content_types.get(i as usize) {
+                Some(cell) => cell.get_or_init(|| self.parse_content_type()),
+                None => &TEXT_PLAIN,
+            },
+        }
+    }
+
+    /// Parses the first Content-Type field as the parser did (an invalid one gives
+    /// `text/plain` with the parameters that still apply).
+    fn parse_content_type(&self) -> ContentType {
+        let max = self.msg.limits.max_params;
+        let Some(f) = self.header("content-type") else { return ContentType::text_plain() };
+        match crate::params::parse_content_type(f.raw_value(), max) {
+            Some((ct, _)) => ct,
+            None => ContentType {
+                params: crate::params::params_of_invalid(f.raw_value(), max),
+                ..ContentType::text_plain()
+            },
         }
     }
 
@@ -616,7 +658,7 @@ impl<'m> Part<'m> {
         let (a, b) = self.node().fields;
         let msg = self.msg;
         msg.fields.get(a as usize..b as usize).unwrap_or_default().iter().map(move |f| {
-            let src = msg.sources.get(f.source as usize).map_or(&[][..], |b| &b[..]);
+            let src = msg.source_bytes(f.source).map_or(&[][..], |b| &b[..]);
             Field {
                 raw: RawField::from_layout(
                     src.get(f.start..f.end).unwrap_or_default(),

@@ -315,7 +315,54 @@ fn arb_message() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
+/// The tree parses content types on demand; they, the entity kinds and the parse's
+/// diagnostics must be those the push parser reports for the same input.
+fn tree_agrees_with_events(input: &[u8]) {
+    let mut headers = Vec::new();
+    let mut diags = Vec::new();
+    let mut parser = Parser::new(MimeLimits::DEFAULT);
+    let mut sink = |ev: Event<'_>| match ev {
+        Event::HeaderEnd { part, header, .. } => headers.push((part, header.clone())),
+        Event::Diagnostic(d) => diags.push(d),
+        _ => {}
+    };
+    parser.push(input, &mut sink);
+    parser.finish(&mut sink);
+    let msg = Message::parse(input.to_vec());
+    for (part, h) in &headers {
+        let p = msg.part(*part).expect("part");
+        assert_eq!(p.content_type(), &h.content_type, "part {part}");
+        assert_eq!(p.has_explicit_content_type(), h.explicit_content_type, "part {part}");
+        assert_eq!(p.kind(), h.kind, "part {part}");
+        assert_eq!(p.transfer_encoding(), &h.transfer_encoding, "part {part}");
+    }
+    let tree_only = [DiagnosticKind::DuplicateField, DiagnosticKind::EncodedMessage];
+    let from_parse: Vec<_> = msg
+        .diagnostics()
+        .iter()
+        .filter(|d| !tree_only.contains(&d.kind) && msg.part(d.part).is_some_and(|p| p.in_original_input()))
+        .copied()
+        .collect();
+    assert_eq!(from_parse, diags);
+}
+
+#[test]
+fn tree_content_types_match_the_push_parser() {
+    for m in corpus() {
+        tree_agrees_with_events(&m);
+    }
+    tree_agrees_with_events(b"Content-Type: text/plain; charset=\"x\"; (c) format=flowed\r\n\r\nx");
+    tree_agrees_with_events(b"Content-Type: text\r\n; charset=utf-8\r\n\r\nx");
+    tree_agrees_with_events(b"Content-Type: multipart /mixed; boundary=q\r\n\r\n--q\r\n\r\nx\r\n--q--");
+    tree_agrees_with_events(b"Content-Type: text/plain; a*0=x; a*1=y\r\n\r\nx");
+}
+
 proptest! {
+    #[test]
+    fn tree_agrees_on_any_message(m in arb_message()) {
+        tree_agrees_with_events(&m);
+    }
+
     #[test]
     fn any_chunking_same_events(m in arb_message(), cuts in proptest::collection::vec(0usize..400, 0..12)) {
         let mut cuts = cuts;
