@@ -19,41 +19,6 @@ pub struct Param {
     pub language: Option<String>,
 }
 
-const COMMON: [&str; 32] = [
-    "text",
-    "plain",
-    "html",
-    "multipart",
-    "mixed",
-    "alternative",
-    "related",
-    "digest",
-    "message",
-    "rfc822",
-    "global",
-    "application",
-    "octet-stream",
-    "image",
-    "delivery-status",
-    "report",
-    "signed",
-    "encrypted",
-    "pdf",
-    "jpeg",
-    "png",
-    "gif",
-    "audio",
-    "video",
-    "calendar",
-    "rfc822-headers",
-    "external-body",
-    "partial",
-    "pgp-signature",
-    "x-pkcs7-signature",
-    "pkcs7-signature",
-    "enriched",
-];
-
 /// `name` lowercased into `buf`, when it fits (keywords are short).
 pub(crate) fn lower_into<'b>(name: &[u8], buf: &'b mut [u8; 32]) -> Option<&'b [u8]> {
     let dst = buf.get_mut(..name.len())?;
@@ -63,17 +28,98 @@ pub(crate) fn lower_into<'b>(name: &[u8], buf: &'b mut [u8; 32]) -> Option<&'b [
     Some(dst)
 }
 
-/// The entry of `table` equal to `name` ignoring ASCII case: one lowercasing, then
-/// comparisons of equal-length entries only.
-pub(crate) fn find_keyword(name: &[u8], table: &[&'static str]) -> Option<&'static str> {
+/// The keyword `name` is, ignoring ASCII case, looked up by `table` after one lowercasing.
+fn find_keyword(name: &[u8], table: fn(&[u8]) -> Option<&'static str>) -> Option<&'static str> {
     let mut buf = [0u8; 32];
-    let lower = lower_into(name, &mut buf)?;
-    table.iter().copied().find(|c| c.len() == lower.len() && c.as_bytes() == lower)
+    table(lower_into(name, &mut buf)?)
+}
+
+/// Media types and subtypes common enough to be borrowed (a match: one decision tree).
+fn common_name(lower: &[u8]) -> Option<&'static str> {
+    match lower {
+        b"text" => Some("text"),
+        b"plain" => Some("plain"),
+        b"html" => Some("html"),
+        b"multipart" => Some("multipart"),
+        b"mixed" => Some("mixed"),
+        b"alternative" => Some("alternative"),
+        b"related" => Some("related"),
+        b"digest" => Some("digest"),
+        b"message" => Some("message"),
+        b"rfc822" => Some("rfc822"),
+        b"global" => Some("global"),
+        b"application" => Some("application"),
+        b"octet-stream" => Some("octet-stream"),
+        b"image" => Some("image"),
+        b"delivery-status" => Some("delivery-status"),
+        b"report" => Some("report"),
+        b"signed" => Some("signed"),
+        b"encrypted" => Some("encrypted"),
+        b"pdf" => Some("pdf"),
+        b"jpeg" => Some("jpeg"),
+        b"png" => Some("png"),
+        b"gif" => Some("gif"),
+        b"audio" => Some("audio"),
+        b"video" => Some("video"),
+        b"calendar" => Some("calendar"),
+        b"rfc822-headers" => Some("rfc822-headers"),
+        b"external-body" => Some("external-body"),
+        b"partial" => Some("partial"),
+        b"pgp-signature" => Some("pgp-signature"),
+        b"x-pkcs7-signature" => Some("x-pkcs7-signature"),
+        b"pkcs7-signature" => Some("pkcs7-signature"),
+        b"enriched" => Some("enriched"),
+        _ => None,
+    }
+}
+
+/// Parameter names common enough to be borrowed.
+fn param_name(lower: &[u8]) -> Option<&'static str> {
+    match lower {
+        b"charset" => Some("charset"),
+        b"boundary" => Some("boundary"),
+        b"name" => Some("name"),
+        b"filename" => Some("filename"),
+        b"format" => Some("format"),
+        b"delsp" => Some("delsp"),
+        b"type" => Some("type"),
+        b"report-type" => Some("report-type"),
+        b"micalg" => Some("micalg"),
+        b"protocol" => Some("protocol"),
+        b"size" => Some("size"),
+        b"creation-date" => Some("creation-date"),
+        b"modification-date" => Some("modification-date"),
+        b"method" => Some("method"),
+        b"reply-type" => Some("reply-type"),
+        b"start" => Some("start"),
+        _ => None,
+    }
+}
+
+/// Values common enough to be borrowed rather than allocated.
+fn param_value(lower: &[u8]) -> Option<&'static str> {
+    match lower {
+        b"utf-8" => Some("utf-8"),
+        b"us-ascii" => Some("us-ascii"),
+        b"iso-8859-1" => Some("iso-8859-1"),
+        b"iso-8859-15" => Some("iso-8859-15"),
+        b"windows-1252" => Some("windows-1252"),
+        b"flowed" => Some("flowed"),
+        b"fixed" => Some("fixed"),
+        b"yes" => Some("yes"),
+        b"no" => Some("no"),
+        b"text/plain" => Some("text/plain"),
+        b"text/html" => Some("text/html"),
+        b"application/pgp-signature" => Some("application/pgp-signature"),
+        b"application/pkcs7-signature" => Some("application/pkcs7-signature"),
+        b"delivery-status" => Some("delivery-status"),
+        _ => None,
+    }
 }
 
 /// A lowercase name, borrowed when it is a common one (no allocation per entity).
 fn intern(name: &[u8]) -> Cow<'static, str> {
-    match find_keyword(name, &COMMON) {
+    match find_keyword(name, common_name) {
         Some(c) => Cow::Borrowed(c),
         None => Cow::Owned(String::from_utf8_lossy(name).to_ascii_lowercase()),
     }
@@ -282,62 +328,23 @@ struct RawParam<'a> {
     value: Cow<'a, [u8]>,
 }
 
-/// Values common enough to be borrowed rather than allocated.
-const PARAM_VALUES: [&str; 14] = [
-    "utf-8",
-    "us-ascii",
-    "iso-8859-1",
-    "iso-8859-15",
-    "windows-1252",
-    "flowed",
-    "fixed",
-    "yes",
-    "no",
-    "text/plain",
-    "text/html",
-    "application/pgp-signature",
-    "application/pkcs7-signature",
-    "delivery-status",
-];
-
 /// A parameter value as text: borrowed when common, copied when plain (UTF-8, no encoded
 /// word, no line break), decoded otherwise.
 fn param_text(value: &[u8], raw_cs: RawCharset) -> Cow<'static, str> {
     let plain = memchr::memchr3(b'\r', b'\n', b'?', value).is_none();
     if plain && let Ok(t) = core::str::from_utf8(value) {
-        for c in PARAM_VALUES {
-            if c.len() == t.len() && c == t {
-                return Cow::Borrowed(c);
-            }
-        }
-        return Cow::Owned(t.to_string());
+        return match param_value(value) {
+            Some(c) => Cow::Borrowed(c),
+            None => Cow::Owned(t.to_string()),
+        };
     }
     let value = decode_phrase(value, raw_cs);
     // no header injection through a decoded parameter (a file name, say)
     Cow::Owned(if value.contains(['\r', '\n']) { value.replace(['\r', '\n'], "") } else { value })
 }
 
-const PARAM_NAMES: [&str; 16] = [
-    "charset",
-    "boundary",
-    "name",
-    "filename",
-    "format",
-    "delsp",
-    "type",
-    "report-type",
-    "micalg",
-    "protocol",
-    "size",
-    "creation-date",
-    "modification-date",
-    "method",
-    "reply-type",
-    "start",
-];
-
 fn intern_param(name: &[u8]) -> Cow<'static, str> {
-    match find_keyword(name, &PARAM_NAMES) {
+    match find_keyword(name, param_name) {
         Some(c) => Cow::Borrowed(c),
         None => Cow::Owned(String::from_utf8_lossy(name).to_ascii_lowercase()),
     }
@@ -663,10 +670,13 @@ pub(crate) fn parse_content_type_light(
             .map(|(ct, hit)| (ct, hit, false));
     }
     let rest = v.get(semi..).unwrap_or_default();
-    let mut count = 0usize;
-    let hit = split_params(rest, max_params, |_| count += 1);
+    // every parameter takes at least two octets (a name and a separator): below that
+    // length the limit cannot be reached and nothing needs counting
+    let hit = rest.len() / 2 >= max_params && split_params(rest, max_params, |_| {});
+    // parameters may be present (a guess on the safe side: the tree parses on demand)
+    let elided = rest.iter().any(|&c| !matches!(c, b';' | b' ' | b'\t' | b'\r' | b'\n'));
     let ct = ContentType { media_type: intern(t), subtype: intern(st), params: Vec::new() };
-    Some((ct, hit, count > 0))
+    Some((ct, hit, elided))
 }
 
 /// The parameters of a Content-Type value whose `type/subtype` is invalid (they still apply
