@@ -647,13 +647,88 @@ pub(crate) fn parse_content_type_with(
     Some((ContentType { media_type: intern(t), subtype: intern(st), params }, hit))
 }
 
-/// Like [`parse_content_type`] for the tree: the parameters of a multipart type are parsed
-/// (the boundary is needed now), those of other types only counted. Returns the type, whether
-/// the limit was hit, and whether parameters were left out.
-pub(crate) fn parse_content_type_light(
-    value: &[u8],
-    max_params: usize,
-) -> Option<(ContentType, bool, bool)> {
+/// A content type as the parser needs it in tree mode.
+#[derive(Debug)]
+pub(crate) struct LightType<'a> {
+    /// Type and subtype; parameters only when they were parsed in full.
+    pub(crate) ct: ContentType,
+    /// Whether the parameter limit was hit.
+    pub(crate) hit: bool,
+    /// Whether parameters may have been left out (the tree parses them on demand).
+    pub(crate) elided: bool,
+    /// A multipart boundary found without parsing the parameters in full.
+    pub(crate) boundary: Option<&'a [u8]>,
+}
+
+/// Like [`parse_content_type`] for the tree: of the parameters only the boundary of a
+/// multipart type is looked for, and the parameters are counted only when the limit could
+/// be reached. Values with comments, folds in the type, RFC 2231 sections or anything to
+/// decode in the boundary take the full parse.
+pub(crate) fn parse_content_type_light(value: &[u8], max_params: usize) -> Option<LightType<'_>> {
+    // one pass over the type: where the slash and the first `;` are, and whether a comment or
+    // a line break calls for the general rules
+    let mut slash = None;
+    let mut semi = value.len();
+    for (i, &c) in value.iter().enumerate() {
+        match c {
+            b';' => {
+                semi = i;
+                break;
+            }
+            b'/' if slash.is_none() => slash = Some(i),
+            b'(' | b'\r' | b'\n' => return light_general(value, max_params),
+            _ => {}
+        }
+    }
+    let slash = slash?;
+    let t = value.get(..slash).unwrap_or_default().trim_ascii();
+    let st = value.get(slash + 1..semi).unwrap_or_default().trim_ascii();
+    let valid = |s: &[u8]| !s.is_empty() && s.iter().all(|&c| c.is_ascii_graphic() && c != b'/');
+    if !valid(t) || !valid(st) {
+        return None;
+    }
+    let rest = value.get(semi..).unwrap_or_default();
+    if t.eq_ignore_ascii_case(b"multipart") {
+        if memchr::memchr2(b'(', b'*', rest).is_some() {
+            return light_general(value, max_params);
+        }
+        let mut boundary: Option<&[u8]> = None;
+        let mut decodable = true;
+        let hit = split_params(rest, max_params, |p| {
+            if boundary.is_none() && p.name == "boundary" {
+                match p.value {
+                    Cow::Borrowed(b) if is_plain_value(b) => boundary = Some(b),
+                    _ => decodable = false,
+                }
+            }
+        });
+        if !decodable {
+            return light_general(value, max_params);
+        }
+        let ct = ContentType { media_type: intern(t), subtype: intern(st), params: Vec::new() };
+        return Some(LightType {
+            ct,
+            hit,
+            elided: true,
+            boundary: boundary.filter(|b| !b.is_empty()),
+        });
+    }
+    // every parameter takes at least two octets (a name and a separator): below that
+    // length the limit cannot be reached and nothing needs counting
+    let hit =
+        rest.len() / 2 >= max_params && light_general(value, max_params).is_some_and(|l| l.hit);
+    let elided = rest.iter().any(|&c| !matches!(c, b';' | b' ' | b'\t' | b'\r' | b'\n'));
+    let ct = ContentType { media_type: intern(t), subtype: intern(st), params: Vec::new() };
+    Some(LightType { ct, hit, elided, boundary: None })
+}
+
+/// True for a parameter value that [`param_text`] keeps as it is.
+fn is_plain_value(value: &[u8]) -> bool {
+    memchr::memchr3(b'\r', b'\n', b'?', value).is_none() && core::str::from_utf8(value).is_ok()
+}
+
+/// The light parse under the general rules (comments stripped, folds undone).
+fn light_general(value: &[u8], max_params: usize) -> Option<LightType<'static>> {
     let v = unfold_head(value);
     let v = strip_comments(&v);
     let semi = memchr::memchr(b';', &v).unwrap_or(v.len());
@@ -667,16 +742,13 @@ pub(crate) fn parse_content_type_light(
     }
     if t.eq_ignore_ascii_case(b"multipart") {
         return parse_content_type_with(value, max_params, RawCharset::Fallback)
-            .map(|(ct, hit)| (ct, hit, false));
+            .map(|(ct, hit)| LightType { ct, hit, elided: false, boundary: None });
     }
     let rest = v.get(semi..).unwrap_or_default();
-    // every parameter takes at least two octets (a name and a separator): below that
-    // length the limit cannot be reached and nothing needs counting
     let hit = rest.len() / 2 >= max_params && split_params(rest, max_params, |_| {});
-    // parameters may be present (a guess on the safe side: the tree parses on demand)
     let elided = rest.iter().any(|&c| !matches!(c, b';' | b' ' | b'\t' | b'\r' | b'\n'));
     let ct = ContentType { media_type: intern(t), subtype: intern(st), params: Vec::new() };
-    Some((ct, hit, elided))
+    Some(LightType { ct, hit, elided, boundary: None })
 }
 
 /// The parameters of a Content-Type value whose `type/subtype` is invalid (they still apply

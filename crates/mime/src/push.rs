@@ -232,6 +232,34 @@ static NL_DASH: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
 /// Up to this many open boundaries are compared one by one; deeper stacks use the index.
 const INDEX_FROM: usize = 8;
 
+/// For a line that opens a header field with a name starting with a letter: the name's
+/// length (trailing white space excluded) and the colon's position. `None` sends the line
+/// through the general rules.
+fn field_name(content: &[u8]) -> Option<(usize, usize)> {
+    if !content.first()?.is_ascii_alphabetic() {
+        return None;
+    }
+    let mut i = 1;
+    while let Some(&c) = content.get(i) {
+        if c == b':' {
+            return Some((i, i));
+        }
+        if !(33..=126).contains(&c) {
+            break;
+        }
+        i += 1;
+    }
+    let name_len = i;
+    while let Some(&c) = content.get(i) {
+        match c {
+            b' ' | b'\t' => i += 1,
+            b':' => return Some((name_len, i)),
+            _ => return None,
+        }
+    }
+    None
+}
+
 fn strip_eol(b: &[u8]) -> &[u8] {
     let b = b.strip_suffix(b"\n").unwrap_or(b);
     b.strip_suffix(b"\r").unwrap_or(b)
@@ -257,6 +285,9 @@ pub struct Parser {
     frames: Vec<Frame>,
     bounds: Vec<Bound>,
     bound_text: Vec<u8>,
+    /// Where the boundary of the open header starts in `bound_text`, when the light parse
+    /// put it there.
+    pending_bound: Option<usize>,
     /// Open boundaries by their text (trailing white space removed) to stack positions, so
     /// that a deep stack costs one lookup per candidate line, not one compare per level.
     bound_index: std::collections::HashMap<Vec<u8>, Vec<usize>>,
@@ -301,6 +332,7 @@ impl Parser {
             frames: Vec::new(),
             bounds: Vec::new(),
             bound_text: Vec::new(),
+            pending_bound: None,
             bound_index: std::collections::HashMap::new(),
             carry: Vec::new(),
             pos: 0,
@@ -562,7 +594,18 @@ impl Parser {
                     let raw = field.value();
                     let max = self.limits.max_params;
                     self.ct = Some(if self.kept.is_some() {
-                        crate::params::parse_content_type_light(raw, max).ok_or_else(Vec::new)
+                        match crate::params::parse_content_type_light(raw, max) {
+                            Some(l) => {
+                                if let Some(b) = l.boundary {
+                                    // kept at the end of the boundary text until the header
+                                    // ends (then opened, or dropped)
+                                    self.pending_bound = Some(self.bound_text.len());
+                                    self.bound_text.extend_from_slice(b);
+                                }
+                                Ok((l.ct, l.hit, l.elided))
+                            }
+                            None => Err(Vec::new()),
+                        }
                     } else {
                         match parse_content_type(raw, max) {
                             Some((ct, hit)) => Ok((ct, hit, false)),
@@ -594,6 +637,23 @@ impl Parser {
         if self.hdr_bytes + line.len() > self.limits.max_header_size {
             self.header_overflow(data, off, sink);
             return false;
+        }
+        // Fast path: a line opening a field with a name that starts with a letter (neither
+        // a delimiter, nor an empty line, nor a continuation), when not at the first line
+        // of a message (which may be an mbox `From ` line).
+        if self.hdr_bytes > 0
+            && let Some((name_len, colon)) = field_name(content)
+        {
+            self.flush_field(data, sink);
+            if name_len != colon {
+                self.diag(DiagnosticKind::SpaceBeforeColon, off, sink);
+            }
+            self.hdr_bytes += line.len();
+            self.field_off = off;
+            self.field_kind = Some(FieldKind::Field);
+            self.field_layout = (name_len, colon + 1);
+            self.field_add(data, p, len);
+            return true;
         }
         let message_start = self.frames.last().is_some_and(|f| f.message_start);
         if let Some(f) = self.frames.last_mut() {
@@ -686,18 +746,30 @@ impl Parser {
             None => {}
         }
         let transfer_encoding = self.cte.take().unwrap_or_default();
+        // a boundary found by the light parse: its octets end the boundary text
+        let pending = self.pending_bound.take();
         let deep = depth as usize + 1 > self.limits.max_depth;
         let full = self.next_id as usize >= self.limits.max_parts;
         let mut kind = PartKind::Leaf;
         let mut new_state = State::Leaf;
         if content_type.is_multipart() {
-            match content_type.boundary() {
-                None => self.diag(DiagnosticKind::MissingBoundary, body_start, sink),
-                Some(_) if force_leaf => {}
-                Some(_) if deep => self.diag(DiagnosticKind::DepthLimit, body_start, sink),
-                Some(b) => {
+            let start = match pending {
+                Some(start) => Some(start),
+                None => content_type.boundary().map(|b| {
                     let start = self.bound_text.len();
                     self.bound_text.extend_from_slice(b.as_bytes());
+                    start
+                }),
+            };
+            match start {
+                None => self.diag(DiagnosticKind::MissingBoundary, body_start, sink),
+                Some(start) if force_leaf || deep => {
+                    self.bound_text.truncate(start);
+                    if !force_leaf {
+                        self.diag(DiagnosticKind::DepthLimit, body_start, sink);
+                    }
+                }
+                Some(start) => {
                     self.push_bound(start, top);
                     kind = PartKind::Multipart;
                     new_state = State::Preamble;

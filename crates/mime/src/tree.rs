@@ -31,25 +31,21 @@ const SINGLE: [&str; 11] = [
 ];
 
 fn single_index(name: &[u8]) -> Option<usize> {
-    if !(2..=11).contains(&name.len()) {
-        return None;
-    }
-    let mut buf = [0u8; 32];
-    // the positions of SINGLE, as one decision tree
-    match crate::params::lower_into(name, &mut buf)? {
-        b"from" => Some(0),
-        b"sender" => Some(1),
-        b"reply-to" => Some(2),
-        b"to" => Some(3),
-        b"cc" => Some(4),
-        b"bcc" => Some(5),
-        b"subject" => Some(6),
-        b"date" => Some(7),
-        b"message-id" => Some(8),
-        b"in-reply-to" => Some(9),
-        b"references" => Some(10),
-        _ => None,
-    }
+    // the positions of SINGLE, chosen by length first: most names are ruled out without
+    // looking at their octets
+    let is = |k: usize| SINGLE.get(k).is_some_and(|s| name.eq_ignore_ascii_case(s.as_bytes()));
+    let candidates: &[usize] = match name.len() {
+        2 => &[3, 4],
+        3 => &[5],
+        4 => &[0, 7],
+        6 => &[1],
+        7 => &[6],
+        8 => &[2],
+        10 => &[8, 10],
+        11 => &[9],
+        _ => return None,
+    };
+    candidates.iter().copied().find(|&k| is(k))
 }
 
 #[derive(Debug, Clone)]
@@ -309,14 +305,12 @@ impl Message {
                     name_len: u32::try_from(name_len).unwrap_or(0),
                     value_start: u32::try_from(value_start).unwrap_or(0),
                 });
-                if let Some(n) = parts.get_mut((base + part) as usize) {
-                    n.fields.1 = u32::try_from(fields.len()).unwrap_or(u32::MAX);
-                }
             }
             Event::HeaderEnd { part, header, body_offset } => {
                 if let Some(n) = parts.get_mut((base + part) as usize) {
-                    // the header facts themselves are moved in after the parse; the kind is
-                    // needed now (children look at their parent's kind)
+                    // an entity's fields are the ones since its start
+                    n.fields.1 = u32::try_from(fields.len()).unwrap_or(u32::MAX);
+                    // the kind is needed now (children look at their parent's kind)
                     n.kind = header.kind;
                     n.explicit = header.explicit_content_type;
                     n.cte = header.transfer_encoding.clone();

@@ -318,9 +318,13 @@ fn arb_message() -> impl Strategy<Value = Vec<u8>> {
 /// The tree parses content types on demand; they, the entity kinds and the parse's
 /// diagnostics must be those the push parser reports for the same input.
 fn tree_agrees_with_events(input: &[u8]) {
+    tree_agrees_with_events_under(input, MimeLimits::DEFAULT);
+}
+
+fn tree_agrees_with_events_under(input: &[u8], limits: MimeLimits) {
     let mut headers = Vec::new();
     let mut diags = Vec::new();
-    let mut parser = Parser::new(MimeLimits::DEFAULT);
+    let mut parser = Parser::new(limits);
     let mut sink = |ev: Event<'_>| match ev {
         Event::HeaderEnd { part, header, .. } => headers.push((part, header.clone())),
         Event::Diagnostic(d) => diags.push(d),
@@ -328,7 +332,7 @@ fn tree_agrees_with_events(input: &[u8]) {
     };
     parser.push(input, &mut sink);
     parser.finish(&mut sink);
-    let msg = Message::parse(input.to_vec());
+    let msg = Message::parse_with(input.to_vec(), limits);
     for (part, h) in &headers {
         let p = msg.part(*part);
         assert!(p.is_some(), "part {part} missing from the tree");
@@ -363,10 +367,56 @@ fn tree_content_types_match_the_push_parser() {
     tree_agrees_with_events(b"Content-Type: text/plain; a*0=x; a*1=y\r\n\r\nx");
 }
 
+/// Content-Type values mixing the shapes the light parse treats differently.
+fn arb_content_type() -> impl Strategy<Value = Vec<u8>> {
+    let head = prop_oneof![
+        Just(&b"multipart/mixed"[..]),
+        Just(&b"MULTIPART/Digest"[..]),
+        Just(&b"multipart /alternative"[..]),
+        Just(&b"multipart/mixed (c)"[..]),
+        Just(&b"multipart/\r\n mixed"[..]),
+        Just(&b"text/plain"[..]),
+        Just(&b"message/rfc822"[..]),
+        Just(&b"text"[..]),
+    ];
+    let param = prop_oneof![
+        Just(&b"; boundary=b"[..]),
+        Just(&b"; boundary=\"b\""[..]),
+        Just(&b"; boundary=\"b\\\"c\""[..]),
+        Just(&b"; boundary="[..]),
+        Just(&b"; boundary=\"\""[..]),
+        Just(&b"; boundary*=utf-8''b"[..]),
+        Just(&b"; boundary*0=b; boundary*1=c"[..]),
+        Just(&b"; boundary==?utf-8?q?b?="[..]),
+        Just(&b"; BOUNDARY=c"[..]),
+        Just(&b" (comment)"[..]),
+        Just(&b"; charset=utf-8"[..]),
+        Just(&b"\r\n\t; boundary=b"[..]),
+        Just(&b";;"[..]),
+        Just(&b"; a=1 b=2"[..]),
+        Just(&b"; x"[..]),
+    ];
+    (head, proptest::collection::vec(param, 0..4)).prop_map(|(h, ps)| {
+        let mut v = b"Content-Type: ".to_vec();
+        v.extend_from_slice(h);
+        for p in ps {
+            v.extend_from_slice(p);
+        }
+        v.extend_from_slice(b"\r\n\r\npre\r\n--b\r\n\r\nx\r\n--bc\r\n\r\ny\r\n--c--\r\n--b--\r\n");
+        v
+    })
+}
+
 proptest! {
     #[test]
     fn tree_agrees_on_any_message(m in arb_message()) {
         tree_agrees_with_events(&m);
+    }
+
+    #[test]
+    fn tree_agrees_on_any_content_type(m in arb_content_type(), max_params in 0usize..4) {
+        tree_agrees_with_events(&m);
+        tree_agrees_with_events_under(&m, MimeLimits { max_params, ..MimeLimits::DEFAULT });
     }
 
     #[test]
