@@ -5,6 +5,7 @@
 //! and one small record per open entity (at most `max_depth`), never the message.
 
 use crate::diag::{Diagnostic, DiagnosticKind};
+use crate::inline::InlineVec;
 use crate::limits::MimeLimits;
 use crate::params::{ContentType, TransferEncoding, parse_content_type};
 
@@ -174,8 +175,9 @@ pub enum Event<'a> {
     Diagnostic(Diagnostic),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum State {
+    #[default]
     Header,
     Leaf,
     Preamble,
@@ -184,7 +186,7 @@ enum State {
     Message,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, Default)]
 #[allow(clippy::struct_excessive_bools)]
 struct Frame {
     id: u32,
@@ -199,7 +201,7 @@ struct Frame {
 }
 
 /// An open boundary: its octets are `bound_text[start..end]` (one buffer for the stack).
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Bound {
     start: usize,
     end: usize,
@@ -282,9 +284,9 @@ fn strip_eol(b: &[u8]) -> &[u8] {
 #[derive(Debug)]
 pub struct Parser {
     limits: MimeLimits,
-    frames: Vec<Frame>,
-    bounds: Vec<Bound>,
-    bound_text: Vec<u8>,
+    frames: InlineVec<Frame, 4>,
+    bounds: InlineVec<Bound, 4>,
+    bound_text: InlineVec<u8, 160>,
     /// Where the boundary of the open header starts in `bound_text`, when the light parse
     /// put it there.
     pending_bound: Option<usize>,
@@ -306,13 +308,12 @@ pub struct Parser {
     /// The first Content-Type of the open header, parsed when its field completed: the
     /// type and whether the parameter limit was hit, or `None` when it was invalid (with
     /// the parameters that still apply).
-    /// In tree mode (`kept` set) the parameters of non-multipart types are only counted, and
-    /// the third value tells whether some were left out: the tree parses them on demand.
+    /// In tree mode (`light`) only a multipart boundary is looked for among the parameters,
+    /// and the third value tells whether some were left out: the tree parses them on demand.
     ct: Option<Result<(ContentType, bool, bool), Vec<crate::params::Param>>>,
     cte: Option<TransferEncoding>,
-    /// When set, every content type other than a bare `text/plain` or `message/rfc822` is
-    /// kept for the tree builder (moved, not cloned).
-    kept: Option<Vec<u32>>,
+    /// Tree mode: content types are parsed light (the tree parses them on demand).
+    light: bool,
     next_id: u32,
     base_depth: u32,
     started: bool,
@@ -329,9 +330,9 @@ impl Parser {
     pub fn with_depth(limits: MimeLimits, depth: u32) -> Self {
         Self {
             limits,
-            frames: Vec::new(),
-            bounds: Vec::new(),
-            bound_text: Vec::new(),
+            frames: InlineVec::default(),
+            bounds: InlineVec::default(),
+            bound_text: InlineVec::default(),
             pending_bound: None,
             bound_index: std::collections::HashMap::new(),
             carry: Vec::new(),
@@ -347,7 +348,7 @@ impl Parser {
             hdr_bytes: 0,
             ct: None,
             cte: None,
-            kept: None,
+            light: false,
             next_id: 0,
             base_depth: depth,
             started: false,
@@ -355,16 +356,11 @@ impl Parser {
         }
     }
 
-    /// Tree mode: records the entities whose content type the tree must parse itself (any
-    /// but a bare `text/plain` or `message/rfc822`), to be taken with `take_headers`; only the
-    /// parameters of multipart types are parsed here.
-    pub(crate) fn keep_headers(&mut self) {
-        self.kept = Some(Vec::new());
-    }
-
-    /// The entities recorded in tree mode.
-    pub(crate) fn take_headers(&mut self) -> Vec<u32> {
-        self.kept.take().unwrap_or_default()
+    /// Tree mode: of a content type's parameters only a multipart boundary is looked for;
+    /// `HeaderEnd` carries the type without its other parameters, which the tree parses from
+    /// the field on demand.
+    pub(crate) fn light_content_types(&mut self) {
+        self.light = true;
     }
 
     /// Number of octets pushed so far.
@@ -593,7 +589,7 @@ impl Parser {
                 if self.ct.is_none() {
                     let raw = field.value();
                     let max = self.limits.max_params;
-                    self.ct = Some(if self.kept.is_some() {
+                    self.ct = Some(if self.light {
                         match crate::params::parse_content_type_light(raw, max) {
                             Some(l) => {
                                 if let Some(b) = l.boundary {
@@ -726,13 +722,10 @@ impl Parser {
         let mut explicit = false;
         let mut content_type =
             if digest_child { ContentType::message_rfc822() } else { ContentType::text_plain() };
-        // whether the tree must parse the type again on demand
-        let mut lazy = false;
         match self.ct.take() {
-            Some(Ok((ct, hit, elided))) => {
+            Some(Ok((ct, hit, _))) => {
                 content_type = ct;
                 explicit = true;
-                lazy = elided;
                 if hit {
                     self.diag(DiagnosticKind::ParamLimit, body_start, sink);
                 }
@@ -741,7 +734,6 @@ impl Parser {
                 self.diag(DiagnosticKind::InvalidContentType, body_start, sink);
                 content_type = ContentType::text_plain();
                 content_type.params = params;
-                lazy = true;
             }
             None => {}
         }
@@ -798,11 +790,6 @@ impl Parser {
         let header =
             PartHeader { content_type, explicit_content_type: explicit, transfer_encoding, kind };
         sink(Event::HeaderEnd { part: id, header: &header, body_offset: body_start });
-        if let Some(kept) = self.kept.as_mut()
-            && (lazy || crate::tree::compact_type(&header.content_type).is_none())
-        {
-            kept.push(id);
-        }
         if kind == PartKind::Message {
             self.open_frame(Some(id), body_start, false, true, sink);
         }

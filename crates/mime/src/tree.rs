@@ -232,6 +232,8 @@ impl Message {
         // singleton fields of the current message header, counted as they come
         let mut counts = [0u8; SINGLE.len()];
         let mut msg_header = false;
+        // the entity whose Content-Type was just found invalid (its parameters still apply)
+        let mut invalid_ct: Option<u32> = None;
         let mut sink = |ev: Event<'_>| match ev {
             Event::PartStart { part, parent, depth, offset } => {
                 let idx = base + part;
@@ -314,8 +316,13 @@ impl Message {
                     n.kind = header.kind;
                     n.explicit = header.explicit_content_type;
                     n.cte = header.transfer_encoding.clone();
-                    n.ct =
-                        compact_type(&header.content_type).map_or(CtRef::Index(u32::MAX), |c| c.0);
+                    // a type from a field is parsed on demand (the parser only looked for a
+                    // boundary); a defaulted one is one of the bare defaults
+                    n.ct = if header.explicit_content_type || invalid_ct == Some(part) {
+                        CtRef::Index(u32::MAX)
+                    } else {
+                        compact_type(&header.content_type).map_or(CtRef::Index(u32::MAX), |c| c.0)
+                    };
                     n.body_start = to_usize(body_offset);
                     n.body_end = n.body_start;
                 }
@@ -329,15 +336,22 @@ impl Message {
                 }
             }
             Event::Diagnostic(mut d) => {
+                if d.kind == DiagnosticKind::InvalidContentType {
+                    invalid_ct = Some(d.part);
+                }
                 d.part += base;
                 diags.push(d);
             }
         };
-        parser.keep_headers();
+        parser.light_content_types();
         parser.push(&src, &mut sink);
         parser.finish(&mut sink);
-        for part in parser.take_headers() {
-            if let Some(n) = self.parts.get_mut((base + part) as usize) {
+        // one slot per content type to parse on demand, allocated once
+        let new_parts = self.parts.get(base as usize..).unwrap_or_default();
+        let lazy = new_parts.iter().filter(|n| n.ct == CtRef::Index(u32::MAX)).count();
+        self.content_types.reserve_exact(lazy);
+        for n in self.parts.iter_mut().skip(base as usize) {
+            if n.ct == CtRef::Index(u32::MAX) {
                 n.ct = CtRef::Index(u32::try_from(self.content_types.len()).unwrap_or(u32::MAX));
                 self.content_types.push(std::sync::OnceLock::new());
             }
