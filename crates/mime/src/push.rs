@@ -282,6 +282,8 @@ fn strip_eol(b: &[u8]) -> &[u8] {
 /// assert_eq!(parts, 3);
 /// ```
 #[derive(Debug)]
+// independent flags of the scan (mid-line, light mode, started, finished), not a state
+#[allow(clippy::struct_excessive_bools)]
 pub struct Parser {
     limits: MimeLimits,
     frames: InlineVec<Frame, 4>,
