@@ -58,27 +58,82 @@ struct FieldNode {
     value_start: u32,
 }
 
+/// One entity. Kept small (links and optional offsets without `Option`'s padding, the
+/// transfer encoding as a code): a message of very many parts is mostly this array.
 #[derive(Debug, Clone)]
 struct PartNode {
     source: u32,
-    parent: Option<u32>,
-    first_child: Option<u32>,
-    last_child: Option<u32>,
-    next_sibling: Option<u32>,
+    /// Links to other entities; [`NONE`] when absent.
+    parent_link: u32,
+    first_link: u32,
+    last_link: u32,
+    next_link: u32,
     /// Position among its siblings, from 1.
     number: u32,
     depth: u32,
     header_start: usize,
     body_start: usize,
     body_end: usize,
-    preamble_end: Option<usize>,
-    epilogue_start: Option<usize>,
+    /// Multipart preamble end and epilogue start; [`NO_OFFSET`] when absent.
+    preamble_end_at: usize,
+    epilogue_start_at: usize,
     fields: (u32, u32),
     kind: PartKind,
     explicit: bool,
     ct: CtRef,
-    cte: TransferEncoding,
+    cte: CteRef,
 }
+
+/// An absent link.
+const NONE: u32 = u32::MAX;
+/// An absent offset.
+const NO_OFFSET: usize = usize::MAX;
+
+fn link(v: Option<u32>) -> u32 {
+    v.unwrap_or(NONE)
+}
+
+fn opt_link(v: u32) -> Option<u32> {
+    (v != NONE).then_some(v)
+}
+
+fn opt_offset(v: usize) -> Option<usize> {
+    (v != NO_OFFSET).then_some(v)
+}
+
+impl PartNode {
+    fn parent(&self) -> Option<u32> {
+        opt_link(self.parent_link)
+    }
+    fn first_child(&self) -> Option<u32> {
+        opt_link(self.first_link)
+    }
+    fn last_child(&self) -> Option<u32> {
+        opt_link(self.last_link)
+    }
+    fn next_sibling(&self) -> Option<u32> {
+        opt_link(self.next_link)
+    }
+}
+
+/// A transfer encoding: one of the named mechanisms, or an entry of the side table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CteRef {
+    SevenBit,
+    EightBit,
+    Binary,
+    QuotedPrintable,
+    Base64,
+    Uuencode,
+    Other(u32),
+}
+
+static CTE_7BIT: TransferEncoding = TransferEncoding::SevenBit;
+static CTE_8BIT: TransferEncoding = TransferEncoding::EightBit;
+static CTE_BINARY: TransferEncoding = TransferEncoding::Binary;
+static CTE_QP: TransferEncoding = TransferEncoding::QuotedPrintable;
+static CTE_BASE64: TransferEncoding = TransferEncoding::Base64;
+static CTE_UU: TransferEncoding = TransferEncoding::Uuencode;
 
 /// Where an entity's content type is: one of the two bare defaults, or the side table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +193,8 @@ pub struct Message {
     parts: Vec<PartNode>,
     /// Content types other than the bare defaults, parsed on first use.
     content_types: Vec<std::sync::OnceLock<ContentType>>,
+    /// Transfer encodings other than the named mechanisms.
+    other_ctes: Vec<TransferEncoding>,
     fields: Vec<FieldNode>,
     diagnostics: Vec<Diagnostic>,
     limits: MimeLimits,
@@ -167,6 +224,7 @@ impl Message {
             source: Bytes::new(),
             decoded_sources: Vec::new(),
             content_types: Vec::new(),
+            other_ctes: Vec::new(),
             parts: Vec::with_capacity(8),
             fields: Vec::with_capacity(field_guess),
             diagnostics: Vec::new(),
@@ -177,13 +235,13 @@ impl Message {
         // (no recursion), each counting against the same depth and part limits.
         let mut i = 0;
         while let Some(node) = msg.parts.get(i) {
-            if node.kind == PartKind::EncodedMessage && node.first_child.is_none() {
+            if node.kind == PartKind::EncodedMessage && node.first_child().is_none() {
                 let depth = node.depth + 1;
                 let used = msg.parts.len();
                 let src_bytes = msg.source_bytes(node.source).cloned().unwrap_or_default();
                 let body = src_bytes.get(node.body_start..node.body_end).unwrap_or_default();
                 let decoded = match node.cte {
-                    TransferEncoding::Base64 => transfer::base64(body).data,
+                    CteRef::Base64 => transfer::base64(body).data,
                     _ => transfer::quoted_printable(body).data,
                 };
                 let src_idx = node.source;
@@ -228,6 +286,7 @@ impl Message {
         let parts = &mut self.parts;
         let fields = &mut self.fields;
         let diags = &mut self.diagnostics;
+        let other_ctes = &mut self.other_ctes;
         let to_usize = |o: u64| usize::try_from(o).unwrap_or(usize::MAX);
         // singleton fields of the current message header, counted as they come
         let mut counts = [0u8; SINGLE.len()];
@@ -248,38 +307,38 @@ impl Message {
                 let nf = u32::try_from(fields.len()).unwrap_or(u32::MAX);
                 parts.push(PartNode {
                     source,
-                    parent,
-                    first_child: None,
-                    last_child: None,
-                    next_sibling: None,
+                    parent_link: link(parent),
+                    first_link: NONE,
+                    last_link: NONE,
+                    next_link: NONE,
                     number: 1,
                     depth,
                     header_start: off,
                     body_start: off,
                     body_end: off,
-                    preamble_end: None,
-                    epilogue_start: None,
+                    preamble_end_at: NO_OFFSET,
+                    epilogue_start_at: NO_OFFSET,
                     fields: (nf, nf),
                     kind: PartKind::Leaf,
                     explicit: false,
                     ct: CtRef::TextPlain,
-                    cte: TransferEncoding::SevenBit,
+                    cte: CteRef::SevenBit,
                 });
                 if let Some(p) = parent {
-                    let prev_last = parts.get(p as usize).and_then(|n| n.last_child);
+                    let prev_last = parts.get(p as usize).and_then(PartNode::last_child);
                     let mut number = 1;
                     if let Some(l) = prev_last.and_then(|l| parts.get_mut(l as usize)) {
-                        l.next_sibling = Some(idx);
+                        l.next_link = idx;
                         number = l.number + 1;
                     }
                     if let Some(me) = parts.get_mut(idx as usize) {
                         me.number = number;
                     }
                     if let Some(pn) = parts.get_mut(p as usize) {
-                        if pn.first_child.is_none() {
-                            pn.first_child = Some(idx);
+                        if pn.first_link == NONE {
+                            pn.first_link = idx;
                         }
-                        pn.last_child = Some(idx);
+                        pn.last_link = idx;
                     }
                 }
             }
@@ -315,7 +374,18 @@ impl Message {
                     // the kind is needed now (children look at their parent's kind)
                     n.kind = header.kind;
                     n.explicit = header.explicit_content_type;
-                    n.cte = header.transfer_encoding.clone();
+                    n.cte = match &header.transfer_encoding {
+                        TransferEncoding::SevenBit => CteRef::SevenBit,
+                        TransferEncoding::EightBit => CteRef::EightBit,
+                        TransferEncoding::Binary => CteRef::Binary,
+                        TransferEncoding::QuotedPrintable => CteRef::QuotedPrintable,
+                        TransferEncoding::Base64 => CteRef::Base64,
+                        TransferEncoding::Uuencode => CteRef::Uuencode,
+                        other => {
+                            other_ctes.push(other.clone());
+                            CteRef::Other(u32::try_from(other_ctes.len() - 1).unwrap_or(u32::MAX))
+                        }
+                    };
                     // a type from a field is parsed on demand (the parser only looked for a
                     // boundary); a defaulted one is one of the bare defaults
                     n.ct = if header.explicit_content_type || invalid_ct == Some(part) {
@@ -331,8 +401,8 @@ impl Message {
             Event::PartEnd(end) => {
                 if let Some(n) = parts.get_mut((base + end.part) as usize) {
                     n.body_end = to_usize(end.body_end).max(n.body_start);
-                    n.preamble_end = end.preamble_end.map(to_usize);
-                    n.epilogue_start = end.epilogue_start.map(to_usize);
+                    n.preamble_end_at = end.preamble_end.map_or(NO_OFFSET, to_usize);
+                    n.epilogue_start_at = end.epilogue_start.map_or(NO_OFFSET, to_usize);
                 }
             }
             Event::Diagnostic(mut d) => {
@@ -444,14 +514,14 @@ impl<'m> Iterator for PreOrder<'m> {
         // The arena is filled in pre-order per source; encoded messages' parts come later, so
         // walk the links rather than the indices.
         let node = self.msg.node(cur)?;
-        self.next = node.first_child.or_else(|| {
+        self.next = node.first_child().or_else(|| {
             let mut n = Some(cur);
             while let Some(i) = n {
                 let nd = self.msg.node(i)?;
-                if let Some(s) = nd.next_sibling {
+                if let Some(s) = nd.next_sibling() {
                     return Some(s);
                 }
-                n = nd.parent;
+                n = nd.parent();
             }
             None
         });
@@ -547,22 +617,22 @@ impl<'m> Part<'m> {
         self.msg.parts.get(self.idx as usize).unwrap_or_else(|| {
             DEFAULT.get_or_init(|| PartNode {
                 source: 0,
-                parent: None,
-                first_child: None,
-                last_child: None,
-                next_sibling: None,
+                parent_link: NONE,
+                first_link: NONE,
+                last_link: NONE,
+                next_link: NONE,
                 number: 1,
                 depth: 0,
                 header_start: 0,
                 body_start: 0,
                 body_end: 0,
-                preamble_end: None,
-                epilogue_start: None,
+                preamble_end_at: NO_OFFSET,
+                epilogue_start_at: NO_OFFSET,
                 fields: (0, 0),
                 kind: PartKind::Leaf,
                 explicit: false,
                 ct: CtRef::TextPlain,
-                cte: TransferEncoding::SevenBit,
+                cte: CteRef::SevenBit,
             })
         })
     }
@@ -624,7 +694,15 @@ impl<'m> Part<'m> {
 
     /// The Content-Transfer-Encoding in force.
     pub fn transfer_encoding(&self) -> &'m TransferEncoding {
-        &self.node().cte
+        match self.node().cte {
+            CteRef::SevenBit => &CTE_7BIT,
+            CteRef::EightBit => &CTE_8BIT,
+            CteRef::Binary => &CTE_BINARY,
+            CteRef::QuotedPrintable => &CTE_QP,
+            CteRef::Base64 => &CTE_BASE64,
+            CteRef::Uuencode => &CTE_UU,
+            CteRef::Other(i) => self.msg.other_ctes.get(i as usize).unwrap_or(&CTE_7BIT),
+        }
     }
 
     /// True for a multipart that was split into children.
@@ -637,7 +715,7 @@ impl<'m> Part<'m> {
     /// numbering and summaries it is a leaf whose content is that preamble, as in IMAP
     /// servers and Python's email package.
     pub fn is_split_multipart(&self) -> bool {
-        self.is_multipart() && self.node().first_child.is_some()
+        self.is_multipart() && self.node().first_child().is_some()
     }
 
     /// True when this entity starts a message (the top level, or an encapsulated message):
@@ -651,16 +729,16 @@ impl<'m> Part<'m> {
 
     /// The enclosing entity.
     pub fn parent(&self) -> Option<Part<'m>> {
-        self.node().parent.map(|idx| Part { msg: self.msg, idx })
+        self.node().parent().map(|idx| Part { msg: self.msg, idx })
     }
 
     /// The child entities (parts of a multipart; the message inside a `message/rfc822`).
     pub fn children(&self) -> impl Iterator<Item = Part<'m>> + 'm {
         let msg = self.msg;
-        let mut next = self.node().first_child;
+        let mut next = self.node().first_child();
         std::iter::from_fn(move || {
             let cur = next?;
-            next = msg.node(cur).and_then(|n| n.next_sibling);
+            next = msg.node(cur).and_then(PartNode::next_sibling);
             Some(Part { msg, idx: cur })
         })
     }
@@ -766,14 +844,14 @@ impl<'m> Part<'m> {
     /// The multipart preamble.
     pub fn preamble(&self) -> Option<&'m [u8]> {
         let n = self.node();
-        let end = n.preamble_end?;
+        let end = opt_offset(n.preamble_end_at)?;
         self.src().get(n.body_start..end)
     }
 
     /// The multipart epilogue (after the close delimiter line).
     pub fn epilogue(&self) -> Option<&'m [u8]> {
         let n = self.node();
-        let start = n.epilogue_start?;
+        let start = opt_offset(n.epilogue_start_at)?;
         self.src().get(start..n.body_end.max(start))
     }
 
@@ -1002,5 +1080,11 @@ mod tests {
             assert_eq!(super::single_index(name.to_ascii_uppercase().as_bytes()), Some(k));
         }
         assert_eq!(super::single_index(b"received"), None);
+    }
+
+    #[test]
+    fn entities_stay_small() {
+        // a message of very many parts is mostly this array
+        assert!(size_of::<super::PartNode>() <= 96, "{}", size_of::<super::PartNode>());
     }
 }
