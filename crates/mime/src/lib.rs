@@ -19,6 +19,7 @@ mod diag;
 pub mod fields;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod imap;
 mod inline;
 mod limits;
 pub mod params;

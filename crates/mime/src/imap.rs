@@ -1,0 +1,964 @@
+//! IMAP views of a parsed message (RFC 9051 sections 6.4.5 and 7.5.2, RFC 3501): the
+//! `BODYSTRUCTURE`, `BODY` and `ENVELOPE` fetch items, and the octets named by a section
+//! specifier such as `BODY[1.2.MIME]`, all answered from the [`Message`] tree.
+//!
+//! ```
+//! use mailwire_mime::{Message, imap};
+//!
+//! let msg = Message::parse(&b"From: Ann <ann@example.com>\r\nSubject: hi\r\n\
+//! Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nhello\r\n--b\r\n\
+//! Content-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\niVBO\r\n--b--\r\n"[..]);
+//! assert_eq!(
+//!     imap::body(msg.root()),
+//!     b"((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 5 1)\
+//! (\"IMAGE\" \"PNG\" NIL NIL NIL \"BASE64\" 4) \"MIXED\")"
+//! );
+//! let png = imap::section(&msg, "2").unwrap();
+//! assert_eq!(imap::fetch_section(&msg, "2.MIME").unwrap(), png.header_raw());
+//! assert_eq!(png.body_raw(), b"iVBO");
+//! ```
+//!
+//! Output is strict whatever the input: every string is a quoted string when it is 7-bit
+//! text without CR, LF or NUL, and a literal (`{n}\r\n...`) otherwise; NUL octets, which no
+//! IMAP string may hold, are dropped. [`ImapOptions::utf8`] (for a client that enabled
+//! `UTF8=ACCEPT`, RFC 9051 / RFC 6855) lets well-formed UTF-8 into quoted strings.
+//! Media types, subtypes, parameter names, transfer encodings and disposition types are
+//! written in uppercase, as in the RFC's examples; values as they are. See `docs/mime-imap.md`
+//! for every choice and how it compares with Dovecot.
+//!
+//! Nothing here recurses on the input: nested parts are walked with an explicit stack.
+
+use std::borrow::Cow;
+
+use crate::params::{ContentType, Param, TransferEncoding};
+use crate::text::unfold;
+use crate::{Message, Part};
+
+/// Options of the IMAP serializers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ImapOptions {
+    /// The client enabled `UTF8=ACCEPT` (RFC 9051 / RFC 6855): well-formed UTF-8 may be sent
+    /// in quoted strings, and RFC 2231 parameter values are sent decoded. Default false: 8-bit
+    /// text goes out as literals and decoded non-ASCII parameter values are re-encoded in the
+    /// RFC 2231 form (`NAME*` `utf-8''...`).
+    pub utf8: bool,
+}
+
+impl ImapOptions {
+    /// The options for a client that enabled `UTF8=ACCEPT`.
+    pub const UTF8_ACCEPT: Self = Self { utf8: true };
+}
+
+/// The `BODYSTRUCTURE` of an entity (usually [`Message::root`]), extension data included:
+/// `body-ext-1part` (MD5, disposition, language, location) and `body-ext-mpart` (parameters,
+/// disposition, language, location).
+pub fn body_structure(part: Part<'_>) -> Vec<u8> {
+    body_structure_with(part, ImapOptions::default())
+}
+
+/// [`body_structure`] with options.
+pub fn body_structure_with(part: Part<'_>, opts: ImapOptions) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    Writer { out: &mut out, opts, extended: true }.body(part);
+    out
+}
+
+/// The non-extensible `BODY` form of an entity: the body structure without extension data.
+pub fn body(part: Part<'_>) -> Vec<u8> {
+    body_with(part, ImapOptions::default())
+}
+
+/// [`body`] with options.
+pub fn body_with(part: Part<'_>, opts: ImapOptions) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    Writer { out: &mut out, opts, extended: false }.body(part);
+    out
+}
+
+/// The `ENVELOPE` of a message entity ([`Message::root`], or an encapsulated message):
+/// `(date subject from sender reply-to to cc bcc in-reply-to message-id)`.
+pub fn envelope(part: Part<'_>) -> Vec<u8> {
+    envelope_with(part, ImapOptions::default())
+}
+
+/// [`envelope`] with options.
+pub fn envelope_with(part: Part<'_>, opts: ImapOptions) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    Writer { out: &mut out, opts, extended: false }.envelope(part);
+    out
+}
+
+/// The entity named by an IMAP part number (RFC 9051 6.4.5) such as `"1"`, `"1.2"` or
+/// `"2.1.3"`. A message that is not a multipart has one part, `1`, its body (the message
+/// entity itself is returned); the parts of a multipart are numbered from 1; the number of a
+/// `message/rfc822` (or `message/global`) part followed by `.n` names the parts of the
+/// encapsulated message's body by the same rules. `None` for anything else (an empty string,
+/// `0`, a number past the last part, a keyword such as `MIME`: see [`fetch_section`]).
+pub fn section<'m>(msg: &'m Message, spec: &str) -> Option<Part<'m>> {
+    let mut cur: Option<Part<'m>> = None;
+    for comp in spec.split('.') {
+        let n = part_index(comp)?;
+        cur = Some(match cur {
+            None => nth_of_message(msg.root(), n)?,
+            Some(p) => nth_of(p, n)?,
+        });
+    }
+    cur
+}
+
+/// The IMAP part number of an entity, the inverse of [`section`]: `Some("2.1")` for the
+/// entity that `section(msg, "2.1")` returns; `None` for an entity that has no part number
+/// of its own (a multipart message, whose body is its parts, at the top level or
+/// encapsulated).
+pub fn part_number(part: Part<'_>) -> Option<String> {
+    if part.is_split_multipart() && part.is_message_header() {
+        return None;
+    }
+    Some(part.imap_part_number())
+}
+
+/// The octets of a `BODY[section]` fetch (RFC 9051 6.4.5) without a partial range:
+/// `""` (the whole message), `HEADER`, `TEXT`, `n` (a part's body as in the input),
+/// `n.MIME` (a part's header block, its empty line included), and for a `message/rfc822`
+/// part `n.HEADER` and `n.TEXT` (the encapsulated message's header and body). Part numbers
+/// as in [`section`]. `None` for a section that does not exist or is not supported here
+/// (`HEADER.FIELDS` and `HEADER.FIELDS.NOT` need a field list; build them from
+/// [`Part::fields`]).
+pub fn fetch_section<'m>(msg: &'m Message, spec: &str) -> Option<&'m [u8]> {
+    if spec.is_empty() {
+        return Some(msg.source());
+    }
+    let (numbers, keyword) = match spec.rsplit_once('.') {
+        Some((head, last)) if part_index(last).is_none() => (Some(head), last),
+        Some(_) => (Some(spec), ""),
+        None if part_index(spec).is_some() => (Some(spec), ""),
+        None => (None, spec),
+    };
+    let Some(numbers) = numbers else {
+        let root = msg.root();
+        return match_keyword(keyword, root.header_raw(), root.body_raw());
+    };
+    let part = section(msg, numbers)?;
+    if keyword.is_empty() {
+        return Some(part.body_raw());
+    }
+    if keyword.eq_ignore_ascii_case("MIME") {
+        return Some(part.header_raw());
+    }
+    let inner = message_of(part)?;
+    match_keyword(keyword, inner.header_raw(), inner.body_raw())
+}
+
+/// `BODY[n.MIME]`: the header block of an entity, its terminating empty line included.
+pub fn mime_header(part: Part<'_>) -> &[u8] {
+    part.header_raw()
+}
+
+/// `BODY[n.HEADER]` of a `message/rfc822` (or `message/global`) part: the encapsulated
+/// message's header block. `None` for other parts.
+pub fn message_header(part: Part<'_>) -> Option<&[u8]> {
+    message_of(part).map(|m| m.header_raw())
+}
+
+/// `BODY[n.TEXT]` of a `message/rfc822` (or `message/global`) part: the encapsulated
+/// message's body. `None` for other parts.
+pub fn message_text(part: Part<'_>) -> Option<&[u8]> {
+    message_of(part).map(|m| m.body_raw())
+}
+
+fn match_keyword<'m>(keyword: &str, header: &'m [u8], text: &'m [u8]) -> Option<&'m [u8]> {
+    if keyword.eq_ignore_ascii_case("HEADER") {
+        Some(header)
+    } else if keyword.eq_ignore_ascii_case("TEXT") {
+        Some(text)
+    } else {
+        None
+    }
+}
+
+fn message_of(part: Part<'_>) -> Option<Part<'_>> {
+    if part.content_type().is_message() { part.encapsulated() } else { None }
+}
+
+/// A part number component: a non-zero decimal number without sign or leading zero.
+fn part_index(comp: &str) -> Option<usize> {
+    if comp.is_empty() || comp.len() > 9 || comp.starts_with('0') {
+        return None;
+    }
+    if !comp.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    comp.parse().ok()
+}
+
+/// Part `n` of a message entity's body.
+fn nth_of_message(entity: Part<'_>, n: usize) -> Option<Part<'_>> {
+    if entity.is_split_multipart() {
+        entity.children().nth(n - 1)
+    } else if n == 1 {
+        Some(entity)
+    } else {
+        None
+    }
+}
+
+/// Part `n` below an entity that has a part number.
+fn nth_of(part: Part<'_>, n: usize) -> Option<Part<'_>> {
+    if let Some(inner) = message_of(part) {
+        nth_of_message(inner, n)
+    } else if part.is_split_multipart() {
+        part.children().nth(n - 1)
+    } else {
+        None
+    }
+}
+
+/// The body structure written for a multipart without parts (the grammar needs at least one)
+/// and for a `message/rfc822` part whose message could not be parsed.
+const EMPTY_BODY: &[u8] = b"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 0 0)";
+const EMPTY_BODY_EXT: &[u8] =
+    b"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 0 0 NIL NIL NIL NIL)";
+const EMPTY_ENVELOPE: &[u8] = b"(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)";
+
+enum Step<'m> {
+    Enter(Part<'m>),
+    CloseMultipart(Part<'m>),
+    CloseMessage(Part<'m>),
+}
+
+struct Writer<'o> {
+    out: &'o mut Vec<u8>,
+    opts: ImapOptions,
+    extended: bool,
+}
+
+impl Writer<'_> {
+    fn put(&mut self, b: &[u8]) {
+        self.out.extend_from_slice(b);
+    }
+
+    /// A body structure, walked with an explicit stack (no recursion on the input).
+    fn body(&mut self, top: Part<'_>) {
+        let mut stack = vec![Step::Enter(top)];
+        while let Some(step) = stack.pop() {
+            match step {
+                Step::Enter(p) => {
+                    let ct = p.content_type();
+                    if p.is_split_multipart() {
+                        self.put(b"(");
+                        stack.push(Step::CloseMultipart(p));
+                        let kids: Vec<Part<'_>> = p.children().collect();
+                        stack.extend(kids.into_iter().rev().map(Step::Enter));
+                    } else if ct.is_multipart() {
+                        // a multipart without a delimiter line (or past the depth limit)
+                        self.put(b"(");
+                        self.put(if self.extended { EMPTY_BODY_EXT } else { EMPTY_BODY });
+                        self.close_multipart(p);
+                    } else {
+                        self.put(b"(");
+                        self.media(ct);
+                        self.put(b" ");
+                        self.body_fields(p, ct);
+                        if ct.is_message() {
+                            self.put(b" ");
+                            if let Some(inner) = p.encapsulated() {
+                                self.envelope(inner);
+                                self.put(b" ");
+                                stack.push(Step::CloseMessage(p));
+                                stack.push(Step::Enter(inner));
+                            } else {
+                                self.put(EMPTY_ENVELOPE);
+                                self.put(b" ");
+                                self.put(if self.extended { EMPTY_BODY_EXT } else { EMPTY_BODY });
+                                self.close_single(p, true);
+                            }
+                        } else {
+                            self.close_single(p, ct.media_type == "text");
+                        }
+                    }
+                }
+                Step::CloseMultipart(p) => self.close_multipart(p),
+                Step::CloseMessage(p) => self.close_single(p, true),
+            }
+        }
+    }
+
+    fn close_multipart(&mut self, p: Part<'_>) {
+        let ct = p.content_type();
+        self.put(b" ");
+        self.upper_string(&ct.subtype);
+        if self.extended {
+            self.put(b" ");
+            self.params(&ct.params, false);
+            self.put(b" ");
+            self.extension_tail(p);
+        }
+        self.put(b")");
+    }
+
+    /// The end of a one-part body: lines (text and message), extension data, `)`.
+    fn close_single(&mut self, p: Part<'_>, lines: bool) {
+        if lines {
+            self.put(b" ");
+            self.number(p.body_lines());
+        }
+        if self.extended {
+            self.put(b" ");
+            let md5 = raw_field(p, "content-md5");
+            self.nstring(md5.as_deref());
+            self.put(b" ");
+            self.extension_tail(p);
+        }
+        self.put(b")");
+    }
+
+    /// Disposition, language and location.
+    fn extension_tail(&mut self, p: Part<'_>) {
+        match p.disposition() {
+            Some(d) => {
+                self.put(b"(");
+                self.upper_string(&d.kind);
+                self.put(b" ");
+                self.params(&d.params, false);
+                self.put(b")");
+            }
+            None => self.put(b"NIL"),
+        }
+        self.put(b" ");
+        let langs = raw_field(p, "content-language").map(|v| languages(&v)).unwrap_or_default();
+        match langs.as_slice() {
+            [] => self.put(b"NIL"),
+            [one] => self.string(one),
+            many => {
+                self.put(b"(");
+                for (i, l) in many.iter().enumerate() {
+                    if i > 0 {
+                        self.put(b" ");
+                    }
+                    self.string(l);
+                }
+                self.put(b")");
+            }
+        }
+        self.put(b" ");
+        let loc = raw_field(p, "content-location");
+        self.nstring(loc.as_deref());
+    }
+
+    fn media(&mut self, ct: &ContentType) {
+        self.upper_string(&ct.media_type);
+        self.put(b" ");
+        self.upper_string(&ct.subtype);
+    }
+
+    fn body_fields(&mut self, p: Part<'_>, ct: &ContentType) {
+        self.params(&ct.params, ct.media_type == "text");
+        self.put(b" ");
+        let id = raw_field(p, "content-id");
+        self.nstring(id.as_deref());
+        self.put(b" ");
+        let desc = raw_field(p, "content-description");
+        self.nstring(desc.as_deref());
+        self.put(b" ");
+        self.encoding(p.transfer_encoding());
+        self.put(b" ");
+        self.number(p.body_size());
+    }
+
+    fn encoding(&mut self, te: &TransferEncoding) {
+        self.upper_string(te.as_str());
+    }
+
+    /// A parameter list, `NIL` when empty; for text, `CHARSET` `US-ASCII` when no charset was
+    /// given (RFC 2045 5.2, RFC 2046 4.1.2).
+    fn params(&mut self, params: &[Param], text: bool) {
+        let add_charset = text && !params.iter().any(|p| p.name == "charset");
+        if params.is_empty() && !add_charset {
+            self.put(b"NIL");
+            return;
+        }
+        self.put(b"(");
+        for (i, p) in params.iter().enumerate() {
+            if i > 0 {
+                self.put(b" ");
+            }
+            let plain = p.language.is_none()
+                && (p.value.is_ascii() || self.opts.utf8)
+                && !p.value.bytes().any(|c| matches!(c, b'\r' | b'\n' | 0));
+            if plain {
+                self.upper_string(&p.name);
+                self.put(b" ");
+                self.string(p.value.as_bytes());
+            } else {
+                // RFC 2231 extended value: charset, language, percent-encoded octets
+                let mut name = p.name.to_ascii_uppercase();
+                name.push('*');
+                self.string(name.as_bytes());
+                self.put(b" ");
+                let mut v = String::with_capacity(p.value.len() * 3 + 8);
+                v.push_str("utf-8'");
+                if let Some(l) = &p.language {
+                    v.extend(l.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-'));
+                }
+                v.push('\'');
+                for c in p.value.bytes() {
+                    if c.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&c) {
+                        v.push(char::from(c));
+                    } else {
+                        v.push('%');
+                        v.push(char::from(HEX.get(usize::from(c >> 4)).copied().unwrap_or(b'0')));
+                        v.push(char::from(HEX.get(usize::from(c & 15)).copied().unwrap_or(b'0')));
+                    }
+                }
+                self.string(v.as_bytes());
+            }
+        }
+        if add_charset {
+            if !params.is_empty() {
+                self.put(b" ");
+            }
+            self.put(b"\"CHARSET\" \"US-ASCII\"");
+        }
+        self.put(b")");
+    }
+
+    fn number(&mut self, n: usize) {
+        self.put(n.to_string().as_bytes());
+    }
+
+    fn upper_string(&mut self, s: &str) {
+        if s.bytes().any(|c| c.is_ascii_lowercase()) {
+            self.string(s.to_ascii_uppercase().as_bytes());
+        } else {
+            self.string(s.as_bytes());
+        }
+    }
+
+    fn nstring(&mut self, s: Option<&[u8]>) {
+        match s {
+            Some(s) => self.string(s),
+            None => self.put(b"NIL"),
+        }
+    }
+
+    /// A quoted string when the value allows it, else a literal. NUL octets are dropped.
+    fn string(&mut self, s: &[u8]) {
+        let s: Cow<'_, [u8]> = if s.contains(&0) {
+            Cow::Owned(s.iter().copied().filter(|&c| c != 0).collect())
+        } else {
+            Cow::Borrowed(s)
+        };
+        let ctl = s.iter().any(|&c| c == b'\r' || c == b'\n');
+        let quotable =
+            !ctl && (s.is_ascii() || (self.opts.utf8 && std::str::from_utf8(&s).is_ok()));
+        if quotable {
+            self.out.reserve(s.len() + 2);
+            self.out.push(b'"');
+            for &c in s.iter() {
+                if c == b'"' || c == b'\\' {
+                    self.out.push(b'\\');
+                }
+                self.out.push(c);
+            }
+            self.out.push(b'"');
+        } else {
+            self.put(b"{");
+            self.number(s.len());
+            self.put(b"}\r\n");
+            self.put(&s);
+        }
+    }
+
+    fn envelope(&mut self, m: Part<'_>) {
+        self.put(b"(");
+        let date = raw_field(m, "date");
+        self.nstring(date.as_deref());
+        self.put(b" ");
+        let subject = raw_field(m, "subject");
+        self.nstring(subject.as_deref());
+        let from = address_field(m, "from");
+        for name in ["from", "sender", "reply-to", "to", "cc", "bcc"] {
+            self.put(b" ");
+            let list = match name {
+                "from" => None,
+                _ => Some(address_field(m, name)),
+            };
+            let list = match &list {
+                None => &from,
+                Some(l) if l.is_empty() && matches!(name, "sender" | "reply-to") => &from,
+                Some(l) => l,
+            };
+            self.addresses(list);
+        }
+        self.put(b" ");
+        let irt = raw_field(m, "in-reply-to");
+        self.nstring(irt.as_deref());
+        self.put(b" ");
+        let mid = raw_field(m, "message-id");
+        self.nstring(mid.as_deref());
+        self.put(b")");
+    }
+
+    fn addresses(&mut self, list: &[EnvAddress]) {
+        if list.is_empty() {
+            self.put(b"NIL");
+            return;
+        }
+        self.put(b"(");
+        for a in list {
+            match a {
+                EnvAddress::Mailbox { name, mailbox, host } => {
+                    self.put(b"(");
+                    self.nstring(name.as_deref());
+                    self.put(b" NIL ");
+                    self.string(mailbox);
+                    self.put(b" ");
+                    self.string(host);
+                    self.put(b")");
+                }
+                EnvAddress::GroupStart(name) => {
+                    self.put(b"(NIL NIL ");
+                    self.string(name);
+                    self.put(b" NIL)");
+                }
+                EnvAddress::GroupEnd => self.put(b"(NIL NIL NIL NIL)"),
+            }
+        }
+        self.put(b")");
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// The first field of that name: unfolded, white space trimmed, octets as in the input.
+fn raw_field(p: Part<'_>, name: &str) -> Option<Vec<u8>> {
+    let f = p.header(name)?;
+    let v = unfold(f.raw_value());
+    Some(v.trim_ascii().to_vec())
+}
+
+/// The language tags of a Content-Language value (RFC 3282): comma separated, comments and
+/// white space dropped.
+fn languages(v: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut cur = Vec::new();
+    let mut depth = 0usize;
+    for &c in v {
+        match c {
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            _ if depth > 0 => {}
+            b',' => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => {}
+            _ => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// One entry of an envelope address list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum EnvAddress {
+    Mailbox { name: Option<Vec<u8>>, mailbox: Vec<u8>, host: Vec<u8> },
+    GroupStart(Vec<u8>),
+    GroupEnd,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tok {
+    /// An atom (or any run of non-special octets), as written.
+    Atom(Vec<u8>),
+    /// A quoted string, unescaped, without its quotes.
+    Quoted(Vec<u8>),
+    /// A domain literal, brackets included.
+    Literal(Vec<u8>),
+    /// One of `<>@,;:.`.
+    Special(u8),
+    /// A comment's text, without its outer parentheses.
+    Comment(Vec<u8>),
+}
+
+/// Tokens of an unfolded address list, each with whether white space (or a comment) came
+/// before it.
+fn tokenize(s: &[u8]) -> Vec<(Tok, bool)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut ws = false;
+    while let Some(&c) = s.get(i) {
+        match c {
+            b' ' | b'\t' | b'\r' | b'\n' => {
+                ws = true;
+                i += 1;
+            }
+            b'(' => {
+                let start = i;
+                let mut depth = 0usize;
+                while let Some(&d) = s.get(i) {
+                    i += 1;
+                    match d {
+                        b'\\' => i += 1,
+                        b'(' => depth += 1,
+                        b')' => {
+                            depth = depth.saturating_sub(1);
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                let inner = s.get(start + 1..i).unwrap_or_default();
+                let inner = inner.strip_suffix(b")").unwrap_or(inner);
+                out.push((Tok::Comment(inner.to_vec()), ws));
+                ws = true;
+            }
+            b'"' => {
+                i += 1;
+                let mut v = Vec::new();
+                while let Some(&d) = s.get(i) {
+                    i += 1;
+                    match d {
+                        b'\\' => {
+                            if let Some(&e) = s.get(i) {
+                                v.push(e);
+                                i += 1;
+                            }
+                        }
+                        b'"' => break,
+                        _ => v.push(d),
+                    }
+                }
+                out.push((Tok::Quoted(v), ws));
+                ws = false;
+            }
+            b'[' => {
+                let start = i;
+                while let Some(&d) = s.get(i) {
+                    i += 1;
+                    if d == b']' {
+                        break;
+                    }
+                }
+                out.push((Tok::Literal(s.get(start..i).unwrap_or_default().to_vec()), ws));
+                ws = false;
+            }
+            b'<' | b'>' | b'@' | b',' | b';' | b':' | b'.' => {
+                out.push((Tok::Special(c), ws));
+                ws = false;
+                i += 1;
+            }
+            _ => {
+                let start = i;
+                while let Some(&d) = s.get(i) {
+                    if matches!(
+                        d,
+                        b' ' | b'\t'
+                            | b'\r'
+                            | b'\n'
+                            | b'('
+                            | b'"'
+                            | b'['
+                            | b'<'
+                            | b'>'
+                            | b'@'
+                            | b','
+                            | b';'
+                            | b':'
+                            | b'.'
+                    ) {
+                        break;
+                    }
+                    i += 1;
+                }
+                out.push((Tok::Atom(s.get(start..i).unwrap_or_default().to_vec()), ws));
+                ws = false;
+            }
+        }
+    }
+    out
+}
+
+/// A display name or group name: words as written (quoted strings unquoted, encoded words
+/// left encoded), one space where the input had white space.
+fn phrase(toks: &[(Tok, bool)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (t, ws) in toks {
+        if matches!(t, Tok::Comment(_)) {
+            continue;
+        }
+        if *ws && !out.is_empty() {
+            out.push(b' ');
+        }
+        match t {
+            Tok::Atom(v) | Tok::Quoted(v) | Tok::Literal(v) => out.extend_from_slice(v),
+            Tok::Special(c) => out.push(*c),
+            Tok::Comment(_) => {}
+        }
+    }
+    out
+}
+
+/// A local part or domain: tokens joined without white space; a quoted local part keeps its
+/// quotes (re-escaped) so that `mailbox@host` stays a valid address.
+fn spec_text(toks: &[(Tok, bool)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (t, _) in toks {
+        match t {
+            Tok::Atom(v) | Tok::Literal(v) => out.extend_from_slice(v),
+            Tok::Quoted(v) => {
+                out.push(b'"');
+                for &c in v {
+                    if c == b'"' || c == b'\\' {
+                        out.push(b'\\');
+                    }
+                    out.push(c);
+                }
+                out.push(b'"');
+            }
+            Tok::Special(c) => out.push(*c),
+            Tok::Comment(_) => {}
+        }
+    }
+    out
+}
+
+fn is_special(t: &(Tok, bool), c: u8) -> bool {
+    t.0 == Tok::Special(c)
+}
+
+/// A mailbox from the tokens of one list entry; `None` when it holds no address.
+fn mailbox(toks: &[(Tok, bool)]) -> Option<EnvAddress> {
+    let (name, spec) = match toks.iter().position(|t| is_special(t, b'<')) {
+        Some(lt) => {
+            let inner = toks.get(lt + 1..).unwrap_or_default();
+            let inner = match inner.iter().position(|t| is_special(t, b'>')) {
+                Some(gt) => inner.get(..gt).unwrap_or_default(),
+                None => inner,
+            };
+            // an obsolete route (`@a,@b:`) is dropped
+            let inner = match inner.iter().position(|t| is_special(t, b':')) {
+                Some(colon) => inner.get(colon + 1..).unwrap_or_default(),
+                None => inner,
+            };
+            let name = phrase(toks.get(..lt).unwrap_or_default());
+            (Some(name).filter(|n| !n.is_empty()), inner)
+        }
+        // `addr-spec (Name)`: the last comment serves as the name, as servers do
+        None => (
+            toks.iter().rev().find_map(|(t, _)| match t {
+                Tok::Comment(c) if !c.trim_ascii().is_empty() => Some(c.trim_ascii().to_vec()),
+                _ => None,
+            }),
+            toks,
+        ),
+    };
+    let spec: Vec<(Tok, bool)> =
+        spec.iter().filter(|(t, _)| !matches!(t, Tok::Comment(_))).cloned().collect();
+    let spec = spec.as_slice();
+    if spec.is_empty() && !toks.iter().any(|t| is_special(t, b'<')) {
+        return None;
+    }
+    let (local, domain) = match spec.iter().rposition(|t| is_special(t, b'@')) {
+        Some(at) => (spec.get(..at).unwrap_or_default(), spec.get(at + 1..).unwrap_or_default()),
+        None => (spec, &[][..]),
+    };
+    Some(EnvAddress::Mailbox { name, mailbox: spec_text(local), host: spec_text(domain) })
+}
+
+/// The envelope form of an address field: mailboxes, and groups as a start marker, their
+/// members and an end marker. Empty when the field is absent or holds no address.
+fn address_field(p: Part<'_>, name: &str) -> Vec<EnvAddress> {
+    match p.header(name) {
+        Some(f) => parse_addresses(&unfold(f.raw_value())),
+        None => Vec::new(),
+    }
+}
+
+fn parse_addresses(v: &[u8]) -> Vec<EnvAddress> {
+    let toks = tokenize(v);
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut angle = false;
+    let mut group = false;
+    let mut i = 0;
+    while i <= toks.len() {
+        let t = toks.get(i).map(|(t, _)| t);
+        let end_item = match t {
+            Some(Tok::Special(b'<')) => {
+                angle = true;
+                false
+            }
+            Some(Tok::Special(b'>')) => {
+                angle = false;
+                false
+            }
+            Some(Tok::Special(b':')) if !angle && !group => {
+                out.push(EnvAddress::GroupStart(phrase(toks.get(start..i).unwrap_or_default())));
+                group = true;
+                start = i + 1;
+                false
+            }
+            Some(Tok::Special(b',' | b';')) if !angle => true,
+            None => true,
+            _ => false,
+        };
+        if end_item {
+            if let Some(m) = mailbox(toks.get(start..i).unwrap_or_default()) {
+                out.push(m);
+            }
+            start = i + 1;
+            angle = false;
+            if group && matches!(t, Some(Tok::Special(b';')) | None) {
+                out.push(EnvAddress::GroupEnd);
+                group = false;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Fuzz target bodies for the IMAP serializers, kept in the library so stable tests can
+/// replay saved inputs.
+#[doc(hidden)]
+pub mod fuzzing {
+    #![allow(clippy::panic, clippy::missing_panics_doc)]
+
+    use super::{
+        ImapOptions, body_structure_with, body_with, envelope_with, fetch_section, part_number,
+        section,
+    };
+    use crate::{Message, MimeLimits};
+
+    /// Any message: `BODYSTRUCTURE`, `BODY` and `ENVELOPE` are well-formed IMAP token
+    /// sequences with balanced parentheses (literals and quoted strings honoured), and the
+    /// part number of every entity leads back to it through [`section`].
+    pub fn imap_structure(data: &[u8]) {
+        let limits = MimeLimits {
+            max_depth: 20,
+            max_parts: 200,
+            max_header_size: 4096,
+            max_params: 50,
+            max_delimiter_line: 200,
+        };
+        let msg = Message::parse_with(data.to_vec(), limits);
+        for opts in [ImapOptions::default(), ImapOptions::UTF8_ACCEPT] {
+            for out in [
+                body_structure_with(msg.root(), opts),
+                body_with(msg.root(), opts),
+                envelope_with(msg.root(), opts),
+            ] {
+                if let Err(at) = check_tokens(&out, opts.utf8) {
+                    panic!("malformed output at {at}: {:?}", String::from_utf8_lossy(&out));
+                }
+            }
+        }
+        for p in msg.parts() {
+            if let Some(n) = part_number(p) {
+                let found = section(&msg, &n).map(|f| f.id());
+                assert_eq!(found, Some(p.id()), "part {n} does not lead back to its entity");
+                let mime = fetch_section(&msg, &format!("{n}.MIME"));
+                assert_eq!(mime, Some(p.header_raw()));
+            }
+        }
+    }
+
+    /// Checks that `out` is one parenthesised list of IMAP tokens: `NIL`, numbers, quoted
+    /// strings (7-bit without CR/LF/NUL unless `utf8`), literals with the announced length,
+    /// single spaces between tokens. Returns the offset of the first error.
+    pub fn check_tokens(out: &[u8], utf8: bool) -> Result<(), usize> {
+        let mut depth = 0usize;
+        let mut i = 0;
+        // true when the previous token ended and a space or `)` must follow
+        let mut after_token = false;
+        while let Some(&c) = out.get(i) {
+            match c {
+                b'(' => {
+                    if after_token {
+                        return Err(i);
+                    }
+                    depth += 1;
+                    i += 1;
+                }
+                b')' => {
+                    depth = depth.checked_sub(1).ok_or(i)?;
+                    i += 1;
+                    after_token = true;
+                    if depth == 0 && i != out.len() {
+                        return Err(i);
+                    }
+                }
+                b' ' => {
+                    if !after_token || depth == 0 {
+                        return Err(i);
+                    }
+                    after_token = false;
+                    i += 1;
+                }
+                _ if after_token => return Err(i),
+                b'"' => {
+                    let start = i;
+                    i += 1;
+                    loop {
+                        match out.get(i) {
+                            None | Some(b'\r' | b'\n' | 0) => return Err(i),
+                            Some(b'\\') => match out.get(i + 1) {
+                                Some(b'\\' | b'"') => i += 2,
+                                _ => return Err(i),
+                            },
+                            Some(b'"') => {
+                                i += 1;
+                                break;
+                            }
+                            Some(_) => i += 1,
+                        }
+                    }
+                    let body = out.get(start..i).ok_or(start)?;
+                    if !(body.is_ascii() || (utf8 && std::str::from_utf8(body).is_ok())) {
+                        return Err(start);
+                    }
+                    after_token = true;
+                }
+                b'{' => {
+                    let close = out.get(i..).and_then(|r| r.iter().position(|&c| c == b'}'));
+                    let close = close.ok_or(i)? + i;
+                    let digits = out.get(i + 1..close).ok_or(i)?;
+                    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+                        return Err(i);
+                    }
+                    let n: usize =
+                        std::str::from_utf8(digits).ok().and_then(|d| d.parse().ok()).ok_or(i)?;
+                    if out.get(close + 1..close + 3) != Some(b"\r\n") {
+                        return Err(close);
+                    }
+                    let data = out.get(close + 3..close + 3 + n).ok_or(close)?;
+                    if data.contains(&0) {
+                        return Err(close);
+                    }
+                    i = close + 3 + n;
+                    after_token = true;
+                }
+                _ => {
+                    let start = i;
+                    while out.get(i).is_some_and(u8::is_ascii_alphanumeric) {
+                        i += 1;
+                    }
+                    let atom = out.get(start..i).ok_or(start)?;
+                    if atom != b"NIL" && (atom.is_empty() || !atom.iter().all(u8::is_ascii_digit)) {
+                        return Err(start);
+                    }
+                    after_token = true;
+                }
+            }
+        }
+        if depth == 0 && after_token { Ok(()) } else { Err(out.len()) }
+    }
+}
