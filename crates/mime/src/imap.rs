@@ -599,25 +599,35 @@ fn tokenize(s: &[u8]) -> Vec<(Tok, bool)> {
                 i += 1;
             }
             b'(' => {
-                let start = i;
+                // the comment's text, quoted pairs undone, inner parentheses kept
+                let mut text = Vec::new();
                 let mut depth = 0usize;
                 while let Some(&d) = s.get(i) {
                     i += 1;
                     match d {
-                        b'\\' => i += 1,
-                        b'(' => depth += 1,
+                        b'\\' => {
+                            if let Some(&e) = s.get(i) {
+                                text.push(e);
+                            }
+                            i += 1;
+                        }
+                        b'(' => {
+                            if depth > 0 {
+                                text.push(d);
+                            }
+                            depth += 1;
+                        }
                         b')' => {
                             depth = depth.saturating_sub(1);
                             if depth == 0 {
                                 break;
                             }
+                            text.push(d);
                         }
-                        _ => {}
+                        _ => text.push(d),
                     }
                 }
-                let inner = s.get(start + 1..i).unwrap_or_default();
-                let inner = inner.strip_suffix(b")").unwrap_or(inner);
-                out.push((Tok::Comment(inner.to_vec()), ws));
+                out.push((Tok::Comment(text), ws));
                 ws = true;
             }
             b'"' => {
@@ -873,7 +883,8 @@ pub mod fuzzing {
 
     /// Checks that `out` is one parenthesised list of IMAP tokens: `NIL`, numbers, quoted
     /// strings (7-bit without CR/LF/NUL unless `utf8`), literals with the announced length,
-    /// single spaces between tokens. Returns the offset of the first error.
+    /// single spaces between tokens (none between adjacent lists, as between the bodies of a
+    /// multipart). Returns the offset of the first error.
     pub fn check_tokens(out: &[u8], utf8: bool) -> Result<(), usize> {
         let mut depth = 0usize;
         let mut i = 0;
@@ -882,11 +893,13 @@ pub mod fuzzing {
         while let Some(&c) = out.get(i) {
             match c {
                 b'(' => {
-                    if after_token {
+                    // bodies of a multipart follow each other without a space
+                    if after_token && i.checked_sub(1).and_then(|p| out.get(p)) != Some(&b')') {
                         return Err(i);
                     }
                     depth += 1;
                     i += 1;
+                    after_token = false;
                 }
                 b')' => {
                     depth = depth.checked_sub(1).ok_or(i)?;

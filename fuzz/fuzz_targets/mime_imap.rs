@@ -1,0 +1,5 @@
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    mailwire_mime::imap::fuzzing::imap_structure(data);
+});
