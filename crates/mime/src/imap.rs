@@ -39,9 +39,11 @@ use crate::{Message, Part};
 #[non_exhaustive]
 pub struct ImapOptions {
     /// The client enabled `UTF8=ACCEPT` (RFC 9051 / RFC 6855): well-formed UTF-8 may be sent
-    /// in quoted strings, and RFC 2231 parameter values are sent decoded. Default false: 8-bit
-    /// text goes out as literals and decoded non-ASCII parameter values are re-encoded in the
-    /// RFC 2231 form (`NAME*` `utf-8''...`).
+    /// in quoted strings, RFC 2231 parameter values are sent decoded, and `message/global`
+    /// parts are described like `message/rfc822` (envelope, body, lines: the RFC 9051
+    /// grammar). Default false: 8-bit text goes out as literals, decoded non-ASCII parameter
+    /// values are re-encoded in the RFC 2231 form (`NAME*` `utf-8''...`), and `message/global`
+    /// is a basic part, since the RFC 3501 grammar knows only `MESSAGE` `RFC822`.
     pub utf8: bool,
 }
 
@@ -260,7 +262,7 @@ impl Writer<'_> {
                         self.media(ct);
                         self.put(b" ");
                         self.body_fields(p, ct);
-                        if ct.is_message() {
+                        if ct.is_message() && (ct.subtype == "rfc822" || self.opts.utf8) {
                             self.put(b" ");
                             if let Some(inner) = p.encapsulated() {
                                 self.envelope(inner);

@@ -759,3 +759,18 @@ fn fuzz_body_replays_seeds() {
         imap::fuzzing::imap_structure(s);
     }
 }
+
+#[test]
+fn message_global_is_a_message_only_for_utf8_clients() {
+    let msg = Message::parse(crlf("Content-Type: message/global\n\nSubject: Grüße\n\nhi\n"));
+    assert_eq!(text(&imap::body(msg.root())), "(\"MESSAGE\" \"GLOBAL\" NIL NIL NIL \"7BIT\" 24)");
+    let rev2 = imap::body_with(msg.root(), ImapOptions::UTF8_ACCEPT);
+    assert_eq!(
+        text(&rev2),
+        "(\"MESSAGE\" \"GLOBAL\" NIL NIL NIL \"7BIT\" 24 (NIL \"Grüße\" NIL NIL NIL NIL NIL NIL NIL NIL) \
+         (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 4 1) 3)"
+    );
+    assert_eq!(structure_ok(&rev2), Ok(2));
+    // numbering descends into it either way
+    assert_eq!(imap::fetch_section(&msg, "1.1"), Some(&b"hi\r\n"[..]));
+}
