@@ -31,7 +31,9 @@
 use std::borrow::Cow;
 
 use crate::params::{ContentType, Param, TransferEncoding};
+use crate::push::FieldKind;
 use crate::text::unfold;
+use crate::tree::Field;
 use crate::{Message, Part};
 
 /// Options of the IMAP serializers.
@@ -294,7 +296,8 @@ impl Writer<'_> {
             self.put(b" ");
             self.params(&ct.params, false);
             self.put(b" ");
-            self.extension_tail(p);
+            let [lang, loc] = lookup(p, ["content-language", "content-location"]);
+            self.extension_tail(p, lang, loc);
         }
         self.put(b")");
     }
@@ -307,16 +310,17 @@ impl Writer<'_> {
         }
         if self.extended {
             self.put(b" ");
-            let md5 = raw_field(p, "content-md5");
-            self.nstring(md5.as_deref());
+            let [md5, lang, loc] =
+                lookup(p, ["content-md5", "content-language", "content-location"]);
+            self.nstring(value(md5).as_deref());
             self.put(b" ");
-            self.extension_tail(p);
+            self.extension_tail(p, lang, loc);
         }
         self.put(b")");
     }
 
     /// Disposition, language and location.
-    fn extension_tail(&mut self, p: Part<'_>) {
+    fn extension_tail(&mut self, p: Part<'_>, lang: Option<Field<'_>>, loc: Option<Field<'_>>) {
         match p.disposition() {
             Some(d) => {
                 self.put(b"(");
@@ -328,7 +332,7 @@ impl Writer<'_> {
             None => self.put(b"NIL"),
         }
         self.put(b" ");
-        let langs = raw_field(p, "content-language").map(|v| languages(&v)).unwrap_or_default();
+        let langs = value(lang).map(|v| languages(&v)).unwrap_or_default();
         match langs.as_slice() {
             [] => self.put(b"NIL"),
             [one] => self.string(one),
@@ -344,8 +348,7 @@ impl Writer<'_> {
             }
         }
         self.put(b" ");
-        let loc = raw_field(p, "content-location");
-        self.nstring(loc.as_deref());
+        self.nstring(value(loc).as_deref());
     }
 
     fn media(&mut self, ct: &ContentType) {
@@ -357,11 +360,10 @@ impl Writer<'_> {
     fn body_fields(&mut self, p: Part<'_>, ct: &ContentType) {
         self.params(&ct.params, ct.media_type == "text");
         self.put(b" ");
-        let id = raw_field(p, "content-id");
-        self.nstring(id.as_deref());
+        let [id, desc] = lookup(p, ["content-id", "content-description"]);
+        self.nstring(value(id).as_deref());
         self.put(b" ");
-        let desc = raw_field(p, "content-description");
-        self.nstring(desc.as_deref());
+        self.nstring(value(desc).as_deref());
         self.put(b" ");
         self.encoding(p.transfer_encoding());
         self.put(b" ");
@@ -473,32 +475,43 @@ impl Writer<'_> {
     }
 
     fn envelope(&mut self, m: Part<'_>) {
+        let [date, subject, from, sender, reply_to, to, cc, bcc, irt, mid] = lookup(
+            m,
+            [
+                "date",
+                "subject",
+                "from",
+                "sender",
+                "reply-to",
+                "to",
+                "cc",
+                "bcc",
+                "in-reply-to",
+                "message-id",
+            ],
+        );
         self.put(b"(");
-        let date = raw_field(m, "date");
-        self.nstring(date.as_deref());
+        self.nstring(value(date).as_deref());
         self.put(b" ");
-        let subject = raw_field(m, "subject");
-        self.nstring(subject.as_deref());
-        let from = address_field(m, "from");
-        for name in ["from", "sender", "reply-to", "to", "cc", "bcc"] {
+        self.nstring(value(subject).as_deref());
+        let from = addresses_of(from);
+        for (i, field) in [None, sender, reply_to, to, cc, bcc].into_iter().enumerate() {
             self.put(b" ");
-            let list = match name {
-                "from" => None,
-                _ => Some(address_field(m, name)),
+            let list = match i {
+                0 => None,
+                _ => Some(addresses_of(field)),
             };
+            // Sender and Reply-To default to From when absent or empty
             let list = match &list {
-                None => &from,
-                Some(l) if l.is_empty() && matches!(name, "sender" | "reply-to") => &from,
-                Some(l) => l,
+                Some(l) if !(l.is_empty() && i <= 2) => l,
+                _ => &from,
             };
             self.addresses(list);
         }
         self.put(b" ");
-        let irt = raw_field(m, "in-reply-to");
-        self.nstring(irt.as_deref());
+        self.nstring(value(irt).as_deref());
         self.put(b" ");
-        let mid = raw_field(m, "message-id");
-        self.nstring(mid.as_deref());
+        self.nstring(value(mid).as_deref());
         self.put(b")");
     }
 
@@ -533,11 +546,32 @@ impl Writer<'_> {
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
-/// The first field of that name: unfolded, white space trimmed, octets as in the input.
-fn raw_field(p: Part<'_>, name: &str) -> Option<Vec<u8>> {
-    let f = p.header(name)?;
-    let v = unfold(f.raw_value());
-    Some(v.trim_ascii().to_vec())
+/// The first field of each name (lowercase), found in one pass over the entity's header.
+fn lookup<'m, const N: usize>(p: Part<'m>, names: [&str; N]) -> [Option<Field<'m>>; N] {
+    let mut out = [None; N];
+    for f in p.fields() {
+        if f.kind() != FieldKind::Field {
+            continue;
+        }
+        let name = f.name();
+        for (slot, want) in out.iter_mut().zip(names) {
+            if name.eq_ignore_ascii_case(want.as_bytes()) {
+                if slot.is_none() {
+                    *slot = Some(f);
+                }
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// A field's value: unfolded, white space trimmed, octets as in the input.
+fn value(f: Option<Field<'_>>) -> Option<Cow<'_, [u8]>> {
+    Some(match unfold(f?.raw_value()) {
+        Cow::Borrowed(b) => Cow::Borrowed(b.trim_ascii()),
+        Cow::Owned(o) => Cow::Owned(o.trim_ascii().to_vec()),
+    })
 }
 
 /// The language tags of a Content-Language value (RFC 3282): comma separated, comments and
@@ -575,22 +609,40 @@ enum EnvAddress {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Tok {
+enum Tok<'a> {
     /// An atom (or any run of non-special octets), as written.
-    Atom(Vec<u8>),
+    Atom(&'a [u8]),
     /// A quoted string, unescaped, without its quotes.
-    Quoted(Vec<u8>),
+    Quoted(Cow<'a, [u8]>),
     /// A domain literal, brackets included.
-    Literal(Vec<u8>),
+    Literal(&'a [u8]),
     /// One of `<>@,;:.`.
     Special(u8),
-    /// A comment's text, without its outer parentheses.
-    Comment(Vec<u8>),
+    /// A comment's text without its outer parentheses, quoted pairs undone.
+    Comment(Cow<'a, [u8]>),
+}
+
+/// Quoted pairs undone: every `\` dropped and the octet after it kept.
+fn unescape(raw: &[u8]) -> Cow<'_, [u8]> {
+    if !raw.contains(&b'\\') {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut escaped = false;
+    for &c in raw {
+        if c == b'\\' && !escaped {
+            escaped = true;
+        } else {
+            out.push(c);
+            escaped = false;
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Tokens of an unfolded address list, each with whether white space (or a comment) came
 /// before it.
-fn tokenize(s: &[u8]) -> Vec<(Tok, bool)> {
+fn tokenize(s: &[u8]) -> Vec<(Tok<'_>, bool)> {
     let mut out = Vec::new();
     let mut i = 0;
     let mut ws = false;
@@ -601,54 +653,46 @@ fn tokenize(s: &[u8]) -> Vec<(Tok, bool)> {
                 i += 1;
             }
             b'(' => {
-                // the comment's text, quoted pairs undone, inner parentheses kept
-                let mut text = Vec::new();
+                // up to the matching parenthesis; inner ones are part of the text
+                let start = i + 1;
+                let mut end = s.len();
                 let mut depth = 0usize;
                 while let Some(&d) = s.get(i) {
                     i += 1;
                     match d {
-                        b'\\' => {
-                            if let Some(&e) = s.get(i) {
-                                text.push(e);
-                            }
-                            i += 1;
-                        }
-                        b'(' => {
-                            if depth > 0 {
-                                text.push(d);
-                            }
-                            depth += 1;
-                        }
+                        b'\\' => i += 1,
+                        b'(' => depth += 1,
                         b')' => {
                             depth = depth.saturating_sub(1);
                             if depth == 0 {
+                                end = i - 1;
                                 break;
                             }
-                            text.push(d);
                         }
-                        _ => text.push(d),
+                        _ => {}
                     }
                 }
-                out.push((Tok::Comment(text), ws));
+                let raw = s.get(start..end.max(start)).unwrap_or_default();
+                out.push((Tok::Comment(unescape(raw)), ws));
                 ws = true;
             }
             b'"' => {
                 i += 1;
-                let mut v = Vec::new();
+                let start = i;
+                let mut end = s.len();
                 while let Some(&d) = s.get(i) {
                     i += 1;
                     match d {
-                        b'\\' => {
-                            if let Some(&e) = s.get(i) {
-                                v.push(e);
-                                i += 1;
-                            }
+                        b'\\' => i += 1,
+                        b'"' => {
+                            end = i - 1;
+                            break;
                         }
-                        b'"' => break,
-                        _ => v.push(d),
+                        _ => {}
                     }
                 }
-                out.push((Tok::Quoted(v), ws));
+                let raw = s.get(start..end.max(start)).unwrap_or_default();
+                out.push((Tok::Quoted(unescape(raw)), ws));
                 ws = false;
             }
             b'[' => {
@@ -659,7 +703,7 @@ fn tokenize(s: &[u8]) -> Vec<(Tok, bool)> {
                         break;
                     }
                 }
-                out.push((Tok::Literal(s.get(start..i).unwrap_or_default().to_vec()), ws));
+                out.push((Tok::Literal(s.get(start..i).unwrap_or_default()), ws));
                 ws = false;
             }
             b'<' | b'>' | b'@' | b',' | b';' | b':' | b'.' => {
@@ -690,7 +734,7 @@ fn tokenize(s: &[u8]) -> Vec<(Tok, bool)> {
                     }
                     i += 1;
                 }
-                out.push((Tok::Atom(s.get(start..i).unwrap_or_default().to_vec()), ws));
+                out.push((Tok::Atom(s.get(start..i).unwrap_or_default()), ws));
                 ws = false;
             }
         }
@@ -700,7 +744,7 @@ fn tokenize(s: &[u8]) -> Vec<(Tok, bool)> {
 
 /// A display name or group name: words as written (quoted strings unquoted, encoded words
 /// left encoded), one space where the input had white space.
-fn phrase(toks: &[(Tok, bool)]) -> Vec<u8> {
+fn phrase(toks: &[(Tok<'_>, bool)]) -> Vec<u8> {
     let mut out = Vec::new();
     for (t, ws) in toks {
         if matches!(t, Tok::Comment(_)) {
@@ -710,7 +754,8 @@ fn phrase(toks: &[(Tok, bool)]) -> Vec<u8> {
             out.push(b' ');
         }
         match t {
-            Tok::Atom(v) | Tok::Quoted(v) | Tok::Literal(v) => out.extend_from_slice(v),
+            Tok::Atom(v) | Tok::Literal(v) => out.extend_from_slice(v),
+            Tok::Quoted(v) => out.extend_from_slice(v),
             Tok::Special(c) => out.push(*c),
             Tok::Comment(_) => {}
         }
@@ -720,14 +765,14 @@ fn phrase(toks: &[(Tok, bool)]) -> Vec<u8> {
 
 /// A local part or domain: tokens joined without white space; a quoted local part keeps its
 /// quotes (re-escaped) so that `mailbox@host` stays a valid address.
-fn spec_text(toks: &[(Tok, bool)]) -> Vec<u8> {
+fn spec_text(toks: &[(Tok<'_>, bool)]) -> Vec<u8> {
     let mut out = Vec::new();
     for (t, _) in toks {
         match t {
             Tok::Atom(v) | Tok::Literal(v) => out.extend_from_slice(v),
             Tok::Quoted(v) => {
                 out.push(b'"');
-                for &c in v {
+                for &c in v.iter() {
                     if c == b'"' || c == b'\\' {
                         out.push(b'\\');
                     }
@@ -742,12 +787,12 @@ fn spec_text(toks: &[(Tok, bool)]) -> Vec<u8> {
     out
 }
 
-fn is_special(t: &(Tok, bool), c: u8) -> bool {
+fn is_special(t: &(Tok<'_>, bool), c: u8) -> bool {
     t.0 == Tok::Special(c)
 }
 
 /// A mailbox from the tokens of one list entry; `None` when it holds no address.
-fn mailbox(toks: &[(Tok, bool)]) -> Option<EnvAddress> {
+fn mailbox(toks: &[(Tok<'_>, bool)]) -> Option<EnvAddress> {
     let (name, spec) = match toks.iter().position(|t| is_special(t, b'<')) {
         Some(lt) => {
             let inner = toks.get(lt + 1..).unwrap_or_default();
@@ -763,7 +808,7 @@ fn mailbox(toks: &[(Tok, bool)]) -> Option<EnvAddress> {
             let name = phrase(toks.get(..lt).unwrap_or_default());
             (Some(name).filter(|n| !n.is_empty()), inner)
         }
-        // `addr-spec (Name)`: the last comment serves as the name, as servers do
+        // `addr-spec (Name)`: the last comment serves as the name, as Dovecot does
         None => (
             toks.iter().rev().find_map(|(t, _)| match t {
                 Tok::Comment(c) if !c.trim_ascii().is_empty() => Some(c.trim_ascii().to_vec()),
@@ -772,10 +817,9 @@ fn mailbox(toks: &[(Tok, bool)]) -> Option<EnvAddress> {
             toks,
         ),
     };
-    let spec: Vec<(Tok, bool)> =
-        spec.iter().filter(|(t, _)| !matches!(t, Tok::Comment(_))).cloned().collect();
-    let spec = spec.as_slice();
-    if spec.is_empty() && !toks.iter().any(|t| is_special(t, b'<')) {
+    // comments in the address itself are skipped by spec_text
+    let bare = spec.iter().all(|(t, _)| matches!(t, Tok::Comment(_)));
+    if bare && !toks.iter().any(|t| is_special(t, b'<')) {
         return None;
     }
     let (local, domain) = match spec.iter().rposition(|t| is_special(t, b'@')) {
@@ -787,8 +831,8 @@ fn mailbox(toks: &[(Tok, bool)]) -> Option<EnvAddress> {
 
 /// The envelope form of an address field: mailboxes, and groups as a start marker, their
 /// members and an end marker. Empty when the field is absent or holds no address.
-fn address_field(p: Part<'_>, name: &str) -> Vec<EnvAddress> {
-    match p.header(name) {
+fn addresses_of(f: Option<Field<'_>>) -> Vec<EnvAddress> {
+    match f {
         Some(f) => parse_addresses(&unfold(f.raw_value())),
         None => Vec::new(),
     }
