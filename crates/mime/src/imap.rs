@@ -566,12 +566,19 @@ fn lookup<'m, const N: usize>(p: Part<'m>, names: [&str; N]) -> [Option<Field<'m
     out
 }
 
-/// A field's value: unfolded, white space trimmed, octets as in the input.
+/// A field's value: unfolded, white space (RFC 5322 WSP: space and tab) trimmed, octets as
+/// in the input.
 fn value(f: Option<Field<'_>>) -> Option<Cow<'_, [u8]>> {
     Some(match unfold(f?.raw_value()) {
-        Cow::Borrowed(b) => Cow::Borrowed(b.trim_ascii()),
-        Cow::Owned(o) => Cow::Owned(o.trim_ascii().to_vec()),
+        Cow::Borrowed(b) => Cow::Borrowed(trim_wsp(b)),
+        Cow::Owned(o) => Cow::Owned(trim_wsp(&o).to_vec()),
     })
+}
+
+fn trim_wsp(v: &[u8]) -> &[u8] {
+    let start = v.iter().position(|c| !matches!(c, b' ' | b'\t')).unwrap_or(v.len());
+    let end = v.iter().rposition(|c| !matches!(c, b' ' | b'\t')).map_or(start, |e| e + 1);
+    v.get(start..end).unwrap_or_default()
 }
 
 /// The language tags of a Content-Language value (RFC 3282): comma separated, comments and
@@ -811,7 +818,7 @@ fn mailbox(toks: &[(Tok<'_>, bool)]) -> Option<EnvAddress> {
         // `addr-spec (Name)`: the last comment serves as the name, as Dovecot does
         None => (
             toks.iter().rev().find_map(|(t, _)| match t {
-                Tok::Comment(c) if !c.trim_ascii().is_empty() => Some(c.trim_ascii().to_vec()),
+                Tok::Comment(c) if !trim_wsp(c).is_empty() => Some(trim_wsp(c).to_vec()),
                 _ => None,
             }),
             toks,

@@ -774,3 +774,118 @@ fn message_global_is_a_message_only_for_utf8_clients() {
     // numbering descends into it either way
     assert_eq!(imap::fetch_section(&msg, "1.1"), Some(&b"hi\r\n"[..]));
 }
+
+/// An envelope address list back from its output: `(name mailbox host)` per address, `None`
+/// for the group markers' fields.
+fn read_addresses(s: &Sx) -> Vec<[Option<Vec<u8>>; 3]> {
+    let Sx::List(v) = s else { return Vec::new() };
+    v.iter()
+        .map(|a| {
+            let Sx::List(f) = a else { panic!("address {a:?}") };
+            let g = |x: &Sx| match x {
+                Sx::Str(s) => Some(s.clone()),
+                _ => None,
+            };
+            [g(&f[0]), g(&f[2]), g(&f[3])]
+        })
+        .collect()
+}
+
+fn arb_name() -> impl Strategy<Value = String> {
+    prop_oneof!["[a-zA-Z][a-zA-Z0-9 ]{0,10}[a-z]", "[ -~]{1,12}", "\\PC{1,6}"]
+        .prop_filter("no line breaks", |s| !s.contains(['\r', '\n']))
+}
+
+proptest! {
+    /// decode(encode(x)) == x for the envelope: names (quoted in the header, any octets),
+    /// local parts, domains, groups and the subject come back exactly.
+    #[test]
+    fn envelope_round_trip(
+        people in proptest::collection::vec(
+            (proptest::option::of(arb_name()), "[a-z0-9._+-]{1,8}", "[a-z0-9-]{1,8}\\.[a-z]{2,4}"),
+            1..5,
+        ),
+        group in proptest::option::of("[A-Za-z]{1,5}( [A-Za-z]{1,5}){0,2}"),
+        subject in "[^\r\n\0]{0,30}",
+        utf8 in any::<bool>(),
+    ) {
+        let quote = |n: &str| format!("\"{}\"", n.replace('\\', "\\\\").replace('"', "\\\""));
+        let list: Vec<String> = people
+            .iter()
+            .map(|(n, l, d)| match n {
+                Some(n) => format!("{} <{l}@{d}>", quote(n)),
+                None => format!("{l}@{d}"),
+            })
+            .collect();
+        let to = match &group {
+            Some(g) => format!("{g}: {};", list.join(", ")),
+            None => list.join(", "),
+        };
+        let raw = format!("Subject: {subject}\r\nTo: {to}\r\n\r\n");
+        let msg = Message::parse(raw.into_bytes());
+        let opts = if utf8 { ImapOptions::UTF8_ACCEPT } else { ImapOptions::default() };
+        let env = imap::envelope_with(msg.root(), opts);
+        prop_assert!(imap::fuzzing::check_tokens(&env, utf8).is_ok());
+        let Sx::List(items) = read(&env).unwrap() else { panic!() };
+        let want_subject = subject.trim_matches([' ', '\t']).as_bytes().to_vec();
+        prop_assert_eq!(&items[1], &Sx::Str(want_subject));
+        let mut want: Vec<[Option<Vec<u8>>; 3]> = Vec::new();
+        if let Some(g) = &group {
+            want.push([None, Some(g.clone().into_bytes()), None]);
+        }
+        for (n, l, d) in &people {
+            want.push([
+                n.clone().map(String::into_bytes),
+                Some(l.clone().into_bytes()),
+                Some(d.clone().into_bytes()),
+            ]);
+        }
+        if group.is_some() {
+            want.push([None, None, None]);
+        }
+        prop_assert_eq!(read_addresses(&items[5]), want);
+        // no From: Sender and Reply-To have nothing to default to
+        prop_assert_eq!(&items[2], &Sx::Nil);
+        prop_assert_eq!(&items[3], &Sx::Nil);
+    }
+
+    /// The sizes, line counts and types in BODYSTRUCTURE are the tree's, part for part.
+    #[test]
+    fn body_structure_round_trip(g in arb_gen()) {
+        let mut m = String::from("Subject: generated\r\n");
+        render(&g, &mut m, &mut 0);
+        let msg = Message::parse(m.into_bytes());
+        let bs = read(&imap::body_structure(msg.root())).unwrap();
+        // the one-part bodies in BODYSTRUCTURE order, and the tree's in the same order
+        let mut ours = Vec::new();
+        let mut stack = vec![&bs];
+        while let Some(Sx::List(v)) = stack.pop() {
+            let n = v.iter().take_while(|x| matches!(x, Sx::List(_))).count();
+            if n > 0 {
+                stack.extend(v[..n].iter().rev());
+                continue;
+            }
+            let Sx::Num(size) = v[6] else { panic!() };
+            let s = |x: &Sx| match x { Sx::Str(s) => text(s).to_ascii_lowercase(), _ => String::new() };
+            ours.push((format!("{}/{}", s(&v[0]), s(&v[1])), size));
+            if s(&v[0]) == "message" && s(&v[1]) == "rfc822" {
+                stack.push(&v[8]);
+            }
+        }
+        let mut tree = Vec::new();
+        let mut stack = vec![msg.root()];
+        while let Some(p) = stack.pop() {
+            if p.is_split_multipart() {
+                let kids: Vec<_> = p.children().collect();
+                stack.extend(kids.into_iter().rev());
+                continue;
+            }
+            let ct = p.content_type();
+            tree.push((format!("{}/{}", ct.media_type, ct.subtype), p.body_size() as u64));
+            if let Some(inner) = p.encapsulated() {
+                stack.push(inner);
+            }
+        }
+        prop_assert_eq!(ours, tree);
+    }
+}
