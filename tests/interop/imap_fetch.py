@@ -50,7 +50,8 @@ def main():
                 responses.append(line)
         print(json.dumps([r.hex() for r in responses]))
     finally:
-        conn.close() if conn.state == "SELECTED" else None
+        if conn.state == "SELECTED":
+            conn.close()
         conn.delete(box)
         conn.logout()
 
