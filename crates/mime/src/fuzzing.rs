@@ -168,11 +168,29 @@ pub fn base64(data: &[u8]) {
     let mut scalar = Vec::new();
     let had_errors = transfer::base64_scalar(data, &mut scalar);
     assert_eq!((&d.data, d.had_errors), (&scalar, had_errors));
+    // the streaming decoder, cut where the first octet says, agrees
+    let mut dec = transfer::Base64Decoder::new();
+    let mut streamed = Vec::new();
+    for piece in data.chunks(usize::from(data.first().copied().unwrap_or(1)).max(1)) {
+        dec.push(piece, &mut streamed);
+    }
+    let had_errors = dec.finish(&mut streamed);
+    assert_eq!((&d.data, d.had_errors), (&streamed, had_errors));
     assert_eq!(transfer::base64(&transfer::encode_base64(data)).data, data);
 }
 
-/// Quoted-printable: decoding never grows the input; encoding decodes back to it.
+/// Quoted-printable: decoding never grows the input; the streaming decoder agrees; encoding
+/// decodes back to it.
 pub fn quoted_printable(data: &[u8]) {
-    assert!(transfer::quoted_printable(data).data.len() <= data.len());
+    let d = transfer::quoted_printable(data);
+    assert!(d.data.len() <= data.len());
+    // the streaming decoder (with a short line limit), cut where the first octet says, agrees
+    let mut dec = transfer::QuotedPrintableDecoder::with_max_line(16);
+    let mut streamed = Vec::new();
+    for piece in data.chunks(usize::from(data.first().copied().unwrap_or(1)).max(1)) {
+        dec.push(piece, &mut streamed);
+    }
+    let had_errors = dec.finish(&mut streamed);
+    assert_eq!((&d.data, d.had_errors), (&streamed, had_errors));
     assert_eq!(transfer::quoted_printable(&transfer::encode_quoted_printable(data)).data, data);
 }

@@ -31,7 +31,10 @@ pub enum PartKind {
     /// `message/rfc822` or `message/global`: one child entity, the encapsulated message.
     Message,
     /// `message/rfc822` or `message/global` with a base64 or quoted-printable transfer
-    /// encoding: a leaf here; [`crate::Message::parse`] decodes and parses it.
+    /// encoding: a leaf here; [`crate::Message::parse`] decodes and parses it. A push caller
+    /// does the same by streaming the body chunks through
+    /// [`crate::transfer::Base64Decoder`] or [`crate::transfer::QuotedPrintableDecoder`] into
+    /// a nested [`Parser::with_depth`] (offsets of its events are then in decoded octets).
     EncodedMessage,
 }
 

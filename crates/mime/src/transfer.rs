@@ -62,90 +62,151 @@ pub(crate) fn base64_append(input: &[u8], out: &mut Vec<u8>) -> bool {
 }
 
 /// The scalar decoder: the same result as [`base64_append`] on every input.
-#[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
 pub(crate) fn base64_scalar(input: &[u8], out: &mut Vec<u8>) -> bool {
-    // Output is written through a zero-filled region four octets at a time (three valid),
-    // so it has one octet of slack; it is truncated to the decoded length at the end.
-    let start = out.len();
-    out.resize(start + input.len() / 4 * 3 + 4, 0);
-    let mut pos = start;
-    let mut had_errors = false;
-    let mut acc: u32 = 0;
-    let mut n = 0u8;
-    let mut i = 0;
-    loop {
-        // Fast path: groups of four alphabet octets through four pre-shifted tables; any
-        // octet outside the alphabet sets bit 24 and falls through to the slow path.
-        if n == 0 {
-            while let Some(g) = input.get(i..i + 8) {
-                let w0 =
-                    D0[g[0] as usize] | D1[g[1] as usize] | D2[g[2] as usize] | D3[g[3] as usize];
-                let w1 =
-                    D0[g[4] as usize] | D1[g[5] as usize] | D2[g[6] as usize] | D3[g[7] as usize];
-                if (w0 | w1) & BAD != 0 {
-                    break;
-                }
-                if let Some(dst) = out.get_mut(pos..pos + 7) {
-                    dst[..4].copy_from_slice(&w0.to_le_bytes());
-                    dst[3..7].copy_from_slice(&w1.to_le_bytes());
-                }
-                pos += 6;
-                i += 8;
-            }
-            while let Some(g) = input.get(i..i + 4) {
-                let w =
-                    D0[g[0] as usize] | D1[g[1] as usize] | D2[g[2] as usize] | D3[g[3] as usize];
-                if w & BAD != 0 {
-                    break;
-                }
-                if let Some(dst) = out.get_mut(pos..pos + 4) {
-                    dst.copy_from_slice(&w.to_le_bytes());
-                }
-                pos += 3;
-                i += 4;
-            }
+    let mut st = Base64Decoder::new();
+    st.push(input, out);
+    st.finish(out)
+}
+
+/// A base64 decoder fed in chunks of any size, for bodies streamed through the push parser:
+/// the octets and the error flag are those of [`base64`] on the whole input, however it is
+/// cut. Its state is a few octets.
+///
+/// ```
+/// use mailwire_mime::transfer::{Base64Decoder, base64};
+///
+/// let body = b"SGVsbG8s\r\nIHdvcmxk\r\nIQ==\r\n";
+/// let mut dec = Base64Decoder::new();
+/// let mut out = Vec::new();
+/// for piece in body.chunks(5) {
+///     dec.push(piece, &mut out);
+/// }
+/// assert!(!dec.finish(&mut out));
+/// assert_eq!(out, base64(body).data);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Base64Decoder {
+    /// Symbols of the group in progress, and how many.
+    acc: u32,
+    n: u8,
+    /// Padding was seen: more base64 goes on, anything else ends the data.
+    after_pad: bool,
+    /// The data ended (something other than base64 after padding).
+    ended: bool,
+    had_errors: bool,
+}
+
+impl Base64Decoder {
+    /// A decoder at the start of a body.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Decodes `input`, appending to `out`.
+    #[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
+    pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        if self.ended {
+            return;
         }
-        let Some(&c) = input.get(i) else { break };
-        i += 1;
-        let v = B64[c as usize];
-        if v == INVALID {
-            if c == b'=' {
-                // padding completes the group in progress; a lone symbol is dropped
-                flush_group(acc, n, out, &mut pos);
-                acc = 0;
-                n = 0;
-                // more base64 after the padding goes on; anything else ends the data
-                let next =
-                    input.get(i..).unwrap_or_default().iter().position(|&c| !is_pad_or_space(c));
-                match next.and_then(|k| input.get(i + k)) {
-                    Some(&c) if B64[c as usize] != INVALID => {}
-                    Some(_) => {
-                        had_errors = true;
+        // Output is written through a zero-filled region four octets at a time (three
+        // valid), so it has one octet of slack; it is truncated to the decoded length.
+        let start = out.len();
+        out.resize(start + input.len().div_ceil(4) * 3 + 4, 0);
+        let mut pos = start;
+        let mut i = 0;
+        loop {
+            // Fast path: groups of four alphabet octets through four pre-shifted tables; any
+            // octet outside the alphabet sets bit 24 and falls through to the slow path.
+            if self.n == 0 && !self.after_pad {
+                while let Some(g) = input.get(i..i + 8) {
+                    let w0 = D0[g[0] as usize]
+                        | D1[g[1] as usize]
+                        | D2[g[2] as usize]
+                        | D3[g[3] as usize];
+                    let w1 = D0[g[4] as usize]
+                        | D1[g[5] as usize]
+                        | D2[g[6] as usize]
+                        | D3[g[7] as usize];
+                    if (w0 | w1) & BAD != 0 {
                         break;
                     }
-                    None => break,
+                    if let Some(dst) = out.get_mut(pos..pos + 7) {
+                        dst[..4].copy_from_slice(&w0.to_le_bytes());
+                        dst[3..7].copy_from_slice(&w1.to_le_bytes());
+                    }
+                    pos += 6;
+                    i += 8;
+                }
+                while let Some(g) = input.get(i..i + 4) {
+                    let w = D0[g[0] as usize]
+                        | D1[g[1] as usize]
+                        | D2[g[2] as usize]
+                        | D3[g[3] as usize];
+                    if w & BAD != 0 {
+                        break;
+                    }
+                    if let Some(dst) = out.get_mut(pos..pos + 4) {
+                        dst.copy_from_slice(&w.to_le_bytes());
+                    }
+                    pos += 3;
+                    i += 4;
+                }
+            }
+            let Some(&c) = input.get(i) else { break };
+            i += 1;
+            let v = B64[c as usize];
+            if self.after_pad {
+                if is_pad_or_space(c) {
+                    continue;
+                }
+                if v == INVALID {
+                    // not base64 after the padding: the data ended (a footer, say)
+                    self.had_errors = true;
+                    self.ended = true;
+                    break;
+                }
+                self.after_pad = false;
+            }
+            if v == INVALID {
+                if c == b'=' {
+                    // padding completes the group in progress; a lone symbol is dropped
+                    flush_group(self.acc, self.n, out, &mut pos);
+                    self.acc = 0;
+                    self.n = 0;
+                    self.after_pad = true;
+                } else if !is_space(c) {
+                    self.had_errors = true;
                 }
                 continue;
             }
-            if !is_space(c) {
-                had_errors = true;
+            self.acc = (self.acc << 6) | u32::from(v);
+            self.n += 1;
+            if self.n == 4 {
+                let acc = self.acc;
+                if let Some(dst) = out.get_mut(pos..pos + 3) {
+                    dst.copy_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+                }
+                pos += 3;
+                self.acc = 0;
+                self.n = 0;
             }
-            continue;
         }
-        acc = (acc << 6) | u32::from(v);
-        n += 1;
-        if n == 4 {
-            if let Some(dst) = out.get_mut(pos..pos + 3) {
-                dst.copy_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
-            }
-            pos += 3;
-            acc = 0;
-            n = 0;
-        }
+        out.truncate(pos);
     }
-    flush_group(acc, n, out, &mut pos);
-    out.truncate(pos);
-    had_errors
+
+    /// Ends the body: decodes a final group that lacks its padding. Returns whether invalid
+    /// input was skipped (as [`Decoded::had_errors`]).
+    pub fn finish(mut self, out: &mut Vec<u8>) -> bool {
+        if !self.after_pad && !self.ended {
+            let start = out.len();
+            out.resize(start + 2, 0);
+            let mut pos = start;
+            flush_group(self.acc, self.n, out, &mut pos);
+            out.truncate(pos);
+            self.n = 0;
+        }
+        self.had_errors
+    }
 }
 
 /// White space the decoders skip (as the vectorised path does: SP, HT, CR, LF, VT, FF).
@@ -212,12 +273,19 @@ fn hex(c: u8) -> Option<u8> {
 /// Decodes quoted-printable body text: soft line breaks removed (also with trailing white
 /// space after the `=`), lowercase hex accepted, invalid escapes kept as they are, trailing
 /// white space before a line break dropped (RFC 2045 6.7 rule 3), line breaks kept.
-#[allow(clippy::many_single_char_names)]
 pub fn quoted_printable(input: &[u8]) -> Decoded {
-    let mut out = Vec::with_capacity(input.len());
+    let mut data = Vec::with_capacity(input.len());
+    let had_errors = quoted_printable_append(input, &mut data);
+    Decoded { data, had_errors }
+}
+
+/// Like [`quoted_printable`], appending to `out` (octets already there are left alone);
+/// returns whether invalid escapes were kept.
+#[allow(clippy::many_single_char_names)]
+fn quoted_printable_append(input: &[u8], out: &mut Vec<u8>) -> bool {
     let mut had_errors = false;
     // octets before `keep` came from escapes or line ends: never dropped as trailing space
-    let mut keep = 0usize;
+    let mut keep = out.len();
     let mut i = 0;
     let trim = |out: &mut Vec<u8>, keep: usize| {
         while out.len() > keep && matches!(out.last(), Some(b' ' | b'\t')) {
@@ -228,7 +296,7 @@ pub fn quoted_printable(input: &[u8]) -> Decoded {
         let rest = input.get(i..).unwrap_or_default();
         let Some(off) = memchr::memchr2(b'=', b'\n', rest) else {
             out.extend_from_slice(rest);
-            trim(&mut out, keep);
+            trim(out, keep);
             break;
         };
         let j = i + off;
@@ -238,7 +306,7 @@ pub fn quoted_printable(input: &[u8]) -> Decoded {
             if cr {
                 out.pop();
             }
-            trim(&mut out, keep);
+            trim(out, keep);
             if cr {
                 out.push(b'\r');
             }
@@ -274,7 +342,102 @@ pub fn quoted_printable(input: &[u8]) -> Decoded {
         }
         keep = out.len();
     }
-    Decoded { data: out, had_errors }
+    had_errors
+}
+
+/// A quoted-printable decoder fed in chunks of any size: the octets and the error flag are
+/// those of [`quoted_printable`] on the whole input, however it is cut. It holds back the
+/// unfinished last line, at most `max_line` octets (longer lines are decoded in pieces cut
+/// where no escape, soft break or trailing white space can span the cut).
+///
+/// ```
+/// use mailwire_mime::transfer::{QuotedPrintableDecoder, quoted_printable};
+///
+/// let body = b"caf=C3=A9 =\r\nau lait  \r\n";
+/// let mut dec = QuotedPrintableDecoder::new();
+/// let mut out = Vec::new();
+/// for piece in body.chunks(3) {
+///     dec.push(piece, &mut out);
+/// }
+/// assert!(!dec.finish(&mut out));
+/// assert_eq!(out, quoted_printable(body).data);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotedPrintableDecoder {
+    carry: Vec<u8>,
+    max_line: usize,
+    had_errors: bool,
+}
+
+impl Default for QuotedPrintableDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl QuotedPrintableDecoder {
+    /// A decoder holding back at most 8 KiB of an unfinished line.
+    pub fn new() -> Self {
+        Self::with_max_line(8 * 1024)
+    }
+
+    /// A decoder holding back at most `max_line` octets (at least 16).
+    pub fn with_max_line(max_line: usize) -> Self {
+        Self { carry: Vec::new(), max_line: max_line.max(16), had_errors: false }
+    }
+
+    /// Decodes the complete lines of what was pushed so far, appending to `out`.
+    pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        let mut input = input;
+        if !self.carry.is_empty() {
+            // finish the held-back line first
+            let Some(nl) = memchr::memchr(b'\n', input) else {
+                self.carry.extend_from_slice(input);
+                self.cut_long_line(out);
+                return;
+            };
+            self.carry.extend_from_slice(input.get(..=nl).unwrap_or_default());
+            input = input.get(nl + 1..).unwrap_or_default();
+            let line = std::mem::take(&mut self.carry);
+            self.had_errors |= quoted_printable_append(&line, out);
+            self.carry = line;
+            self.carry.clear();
+        }
+        let complete = memchr::memrchr(b'\n', input).map_or(0, |nl| nl + 1);
+        self.had_errors |= quoted_printable_append(input.get(..complete).unwrap_or_default(), out);
+        self.carry.extend_from_slice(input.get(complete..).unwrap_or_default());
+        self.cut_long_line(out);
+    }
+
+    /// Decodes the front of an over-long held-back line.
+    fn cut_long_line(&mut self, out: &mut Vec<u8>) {
+        if self.carry.len() <= self.max_line {
+            return;
+        }
+        let c = &self.carry;
+        let mut k = c.len();
+        // a cut never follows white space or CR (a line break may come), `=` or `=X` (an
+        // escape or a soft break may be unfinished)
+        loop {
+            match (k.checked_sub(2).and_then(|i| c.get(i)), k.checked_sub(1).and_then(|i| c.get(i)))
+            {
+                (_, Some(b' ' | b'\t' | b'\r' | b'=')) => k -= 1,
+                (Some(b'='), Some(_)) => k -= 2,
+                _ => break,
+            }
+        }
+        if k == 0 {
+            return;
+        }
+        self.had_errors |= quoted_printable_append(c.get(..k).unwrap_or_default(), out);
+        self.carry.drain(..k);
+    }
+
+    /// Ends the body. Returns whether invalid escapes were kept.
+    pub fn finish(mut self, out: &mut Vec<u8>) -> bool {
+        self.had_errors |= quoted_printable_append(&self.carry, out);
+        self.had_errors
+    }
 }
 
 /// Decodes the RFC 2047 "Q" encoding: like quoted-printable, with `_` for a space.
@@ -472,6 +635,17 @@ mod tests {
         proptest::collection::vec(byte, 0..400)
     }
 
+    fn qpish() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            4 => proptest::sample::select(b"abcXYZ019".to_vec()).prop_map(|c| vec![c]),
+            2 => proptest::sample::select(vec![&b"=41"[..], b"=c3=a9", b"=\r\n", b"=\n", b"= \r\n", b"=zz", b"=", b"=4"]).prop_map(<[u8]>::to_vec),
+            2 => proptest::sample::select(vec![&b" "[..], b"\t", b"\r\n", b"\n", b"\r", b"  \r\n", b"=20\r\n"]).prop_map(<[u8]>::to_vec),
+            1 => any::<u8>().prop_map(|c| vec![c]),
+        ];
+        proptest::collection::vec(piece, 0..120).prop_map(|v| v.concat())
+    }
+
     proptest::proptest! {
         #[test]
         fn base64_fast_path_equals_scalar(input in b64ish()) {
@@ -492,6 +666,42 @@ mod tests {
             let d = base64(&enc);
             proptest::prop_assert_eq!(&d, &scalar(&enc));
             proptest::prop_assert_eq!(d.data, data);
+        }
+
+        #[test]
+        fn base64_decoder_any_cut(input in b64ish(), cuts in proptest::collection::vec(0usize..400, 0..8)) {
+            let mut cuts = cuts;
+            cuts.sort_unstable();
+            let mut dec = Base64Decoder::new();
+            let mut out = Vec::new();
+            let mut at = 0;
+            for c in cuts.into_iter().map(|c| c.min(input.len())) {
+                dec.push(input.get(at.min(c)..c).unwrap_or_default(), &mut out);
+                at = at.max(c);
+            }
+            dec.push(input.get(at..).unwrap_or_default(), &mut out);
+            let had_errors = dec.finish(&mut out);
+            proptest::prop_assert_eq!(Decoded { data: out, had_errors }, base64(&input));
+        }
+
+        #[test]
+        fn quoted_printable_decoder_any_cut(
+            input in qpish(),
+            cuts in proptest::collection::vec(0usize..400, 0..8),
+            max_line in 16usize..40,
+        ) {
+            let mut cuts = cuts;
+            cuts.sort_unstable();
+            let mut dec = QuotedPrintableDecoder::with_max_line(max_line);
+            let mut out = Vec::new();
+            let mut at = 0;
+            for c in cuts.into_iter().map(|c| c.min(input.len())) {
+                dec.push(input.get(at.min(c)..c).unwrap_or_default(), &mut out);
+                at = at.max(c);
+            }
+            dec.push(input.get(at..).unwrap_or_default(), &mut out);
+            let had_errors = dec.finish(&mut out);
+            proptest::prop_assert_eq!(Decoded { data: out, had_errors }, quoted_printable(&input));
         }
 
         #[test]

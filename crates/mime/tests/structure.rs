@@ -534,3 +534,115 @@ Content-ID: <cid1@x>\r\n\r\naGVsbG8=\r\n--b\r\nContent-Type: text/plain; charset
     assert_eq!(kids[2].text().as_deref(), Some("Hi Mom -\u{263A}-!"));
     assert_eq!(root.attachments().len(), 1);
 }
+
+/// The push API leaves a transfer-encoded `message/rfc822` as a leaf (`EncodedMessage`); a
+/// caller who wants its structure streams the body through a transfer decoder into a nested
+/// parser. Whatever the chunking, the nested parser sees what the tree's encapsulated message
+/// holds.
+#[test]
+fn encoded_messages_through_the_push_api_in_any_chunking() {
+    use mailwire_mime::push::PartKind;
+    use mailwire_mime::transfer::{Base64Decoder, QuotedPrintableDecoder};
+    use mailwire_mime::{Message, TransferEncoding};
+
+    enum Dec {
+        B64(Base64Decoder),
+        Qp(QuotedPrintableDecoder),
+    }
+    let inner = b"Subject: inner\r\nContent-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\r\nz\r\n--q\r\nContent-Type: text/html\r\n\r\n<p>\xc3\xa9</p>\r\n--q--\r\n";
+    let b64 = mailwire_mime::transfer::encode_base64(inner);
+    let qp = mailwire_mime::transfer::encode_quoted_printable(inner);
+    for (cte, body) in [("base64", b64), ("quoted-printable", qp)] {
+        let mut m = format!("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: {cte}\r\n\r\n").into_bytes();
+        m.extend_from_slice(&body);
+        m.extend_from_slice(b"\r\n--b--\r\n");
+        // the tree's view of the encapsulated message
+        let msg = Message::parse(m.clone());
+        let enc = msg.parts().find(|p| p.kind() == PartKind::EncodedMessage);
+        assert!(enc.is_some());
+        let Some(enc) = enc else { continue };
+        let want: Vec<(String, Vec<u8>)> = msg
+            .parts()
+            .filter(|p| !p.in_original_input())
+            .map(|p| {
+                (
+                    format!("{}/{}", p.content_type().media_type, p.content_type().subtype),
+                    p.body_raw().to_vec(),
+                )
+            })
+            .collect();
+        assert_eq!(want.len(), 3, "{cte}");
+        for size in [1, 2, 3, 7, 64, m.len()] {
+            let mut parser = Parser::new(MimeLimits::DEFAULT);
+            let mut dec: Option<(u32, Dec)> = None;
+            let mut decoded: Vec<u8> = Vec::new();
+            let mut sink = |ev: Event<'_>| match ev {
+                Event::HeaderEnd { part, header, .. }
+                    if header.kind == PartKind::EncodedMessage =>
+                {
+                    let d = match header.transfer_encoding {
+                        TransferEncoding::Base64 => Dec::B64(Base64Decoder::new()),
+                        _ => Dec::Qp(QuotedPrintableDecoder::new()),
+                    };
+                    dec = Some((part, d));
+                }
+                Event::Body { part, data, .. } => {
+                    if let Some((_, d)) = dec.as_mut().filter(|(p, _)| *p == part) {
+                        match d {
+                            Dec::B64(d) => d.push(data, &mut decoded),
+                            Dec::Qp(d) => d.push(data, &mut decoded),
+                        }
+                    }
+                }
+                Event::PartEnd(end) => {
+                    if dec.as_ref().is_some_and(|(p, _)| *p == end.part)
+                        && let Some((_, d)) = dec.take()
+                    {
+                        match d {
+                            Dec::B64(d) => drop(d.finish(&mut decoded)),
+                            Dec::Qp(d) => drop(d.finish(&mut decoded)),
+                        }
+                    }
+                }
+                _ => {}
+            };
+            for piece in m.chunks(size) {
+                parser.push(piece, &mut sink);
+            }
+            parser.finish(&mut sink);
+            // the decoded octets go to a nested parser, again in pieces
+            let mut nested = Parser::with_depth(MimeLimits::DEFAULT, enc.depth() + 1);
+            let mut got: Vec<(String, Vec<u8>)> = Vec::new();
+            let mut bodies = std::collections::BTreeMap::<u32, Vec<u8>>::new();
+            let mut types: Vec<(u32, String)> = Vec::new();
+            let mut nsink = |ev: Event<'_>| match ev {
+                Event::HeaderEnd { part, header, .. } => types.push((
+                    part,
+                    format!("{}/{}", header.content_type.media_type, header.content_type.subtype),
+                )),
+                Event::Body { part, kind: BodyKind::Content, data, .. } => {
+                    bodies.entry(part).or_default().extend_from_slice(data);
+                }
+                _ => {}
+            };
+            for piece in decoded.chunks(size) {
+                nested.push(piece, &mut nsink);
+            }
+            nested.finish(&mut nsink);
+            for (part, ty) in types {
+                let multipart = ty.starts_with("multipart/");
+                got.push((
+                    ty,
+                    if multipart { Vec::new() } else { bodies.remove(&part).unwrap_or_default() },
+                ));
+            }
+            let want_leaf: Vec<(String, Vec<u8>)> = want
+                .iter()
+                .map(|(t, b)| {
+                    (t.clone(), if t.starts_with("multipart/") { Vec::new() } else { b.clone() })
+                })
+                .collect();
+            assert_eq!(got, want_leaf, "{cte}, pieces of {size}");
+        }
+    }
+}
