@@ -50,6 +50,16 @@ fn bench(c: &mut Criterion) {
                 }
             });
         });
+        // what an IMAP server computes per message: BODYSTRUCTURE and ENVELOPE
+        g.bench_function("parse_bodystructure_envelope", |b| {
+            b.iter(|| {
+                for m in msgs {
+                    let msg = Message::parse(m.clone());
+                    black_box(mailwire_mime::imap::body_structure(msg.root()).len());
+                    black_box(mailwire_mime::imap::envelope(msg.root()).len());
+                }
+            });
+        });
         g.finish();
     }
     let limits = MimeLimits { max_parts: 250_000, max_depth: 100, ..MimeLimits::DEFAULT };
