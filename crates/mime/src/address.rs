@@ -1,7 +1,11 @@
 //! Address lists (RFC 5322 3.4 with the obsolete syntax of 4.4): mailboxes, groups, quoted
 //! and encoded display names, comments, obsolete routes.
 
-use crate::text::{RawCharset, TextOptions, decode_text, raw_to_string, unfold};
+use std::borrow::Cow;
+
+use crate::text::{
+    Context, RawCharset, StrictPhrase, TextOptions, decode_in, decode_text, raw_to_string, unfold,
+};
 
 /// One mailbox: an optional display name and an address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,6 +15,10 @@ pub struct Mailbox {
     /// The addr-spec (`local@domain`, or only the local part when no domain was given;
     /// `<>` for the empty path of bounces).
     pub address: String,
+    /// The comments inside the mailbox, in order (`jdoe@example.org (John Doe)` has
+    /// `John Doe`): outer parentheses and quoted-pair backslashes removed, encoded words
+    /// decoded as comment text (RFC 2047 section 5 (2)), white space runs collapsed.
+    pub comments: Vec<String>,
 }
 
 /// An entry of an address list.
@@ -39,6 +47,8 @@ impl Address {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Tok {
+    /// A comment's content, without the outer parentheses, quoted pairs unescaped.
+    Comment(Vec<u8>),
     Atom(Vec<u8>),
     Quoted(Vec<u8>),
     Literal(Vec<u8>),
@@ -58,21 +68,34 @@ fn tokenize(s: &[u8]) -> Vec<(Tok, bool)> {
             }
             b'(' => {
                 let mut depth = 0usize;
+                let mut text = Vec::new();
                 while let Some(&d) = s.get(i) {
                     match d {
-                        b'\\' => i += 1,
-                        b'(' => depth += 1,
+                        b'\\' => {
+                            i += 1;
+                            if let Some(&n) = s.get(i) {
+                                text.push(n);
+                            }
+                        }
+                        b'(' => {
+                            if depth > 0 {
+                                text.push(d);
+                            }
+                            depth += 1;
+                        }
                         b')' => {
                             depth = depth.saturating_sub(1);
                             if depth == 0 {
                                 i += 1;
                                 break;
                             }
+                            text.push(d);
                         }
-                        _ => {}
+                        _ => text.push(d),
                     }
                     i += 1;
                 }
+                out.push((Tok::Comment(text), ws));
                 ws = true;
             }
             b'"' => {
@@ -141,19 +164,56 @@ fn tokenize(s: &[u8]) -> Vec<(Tok, bool)> {
     out
 }
 
-fn phrase_text(toks: &[(Tok, bool)], raw: RawCharset) -> String {
+fn phrase_text(toks: &[(Tok, bool)], opts: TextOptions) -> String {
+    if !opts.lenient {
+        return strict_phrase_text(toks, opts.raw);
+    }
     let mut buf: Vec<u8> = Vec::new();
-    for (k, (t, ws)) in toks.iter().enumerate() {
+    let mut k = 0;
+    for (t, ws) in toks {
+        if matches!(t, Tok::Comment(_)) {
+            continue;
+        }
         if k > 0 && *ws {
             buf.push(b' ');
         }
+        k += 1;
         match t {
             Tok::Atom(a) | Tok::Quoted(a) | Tok::Literal(a) => buf.extend_from_slice(a),
             Tok::Special(c) => buf.push(*c),
+            Tok::Comment(_) => {}
         }
     }
-    let s = decode_text(&buf, TextOptions { lenient: true, raw });
+    let s = decode_text(&buf, TextOptions { lenient: true, raw: opts.raw });
     norm_ws(&s)
+}
+
+/// A display name under RFC 2047 section 5 (3): only atoms that are one whole encoded word
+/// are decoded; quoted strings stay as written; words separated by white space only join.
+fn strict_phrase_text(toks: &[(Tok, bool)], raw: RawCharset) -> String {
+    let mut p = StrictPhrase::new(raw);
+    let mut first = true;
+    let mut comment_between = false;
+    for (t, ws) in toks {
+        let space = !first && *ws;
+        match t {
+            Tok::Comment(_) => {
+                comment_between = true;
+                continue;
+            }
+            Tok::Atom(a) => p.atom(a, space, space && !comment_between),
+            Tok::Quoted(q) | Tok::Literal(q) => p.other(q, space),
+            Tok::Special(c) => p.other(core::slice::from_ref(c), space),
+        }
+        first = false;
+        comment_between = false;
+    }
+    norm_ws(&p.finish())
+}
+
+/// The decoded text of a comment token.
+fn comment_text(content: &[u8], opts: TextOptions) -> String {
+    norm_ws(&decode_in(content, Context::Comment, opts))
 }
 
 fn norm_ws(s: &str) -> String {
@@ -186,6 +246,7 @@ fn spec_text(toks: &[(Tok, bool)], raw: RawCharset) -> String {
     let mut buf: Vec<u8> = Vec::new();
     for (t, _) in toks {
         match t {
+            Tok::Comment(_) => {}
             Tok::Atom(a) | Tok::Literal(a) => buf.extend_from_slice(a),
             Tok::Quoted(q) => {
                 if needs_quotes(q) {
@@ -211,10 +272,30 @@ fn spec_text(toks: &[(Tok, bool)], raw: RawCharset) -> String {
 }
 
 /// Parses one mailbox from tokens `toks` (no top-level ',' inside).
-fn mailbox(toks: &[(Tok, bool)], raw: RawCharset) -> Option<Mailbox> {
+fn mailbox(toks: &[(Tok, bool)], opts: TextOptions) -> Option<Mailbox> {
+    let mut comments = Vec::new();
+    let toks: Cow<'_, [(Tok, bool)]> = if toks.iter().any(|(t, _)| matches!(t, Tok::Comment(_))) {
+        let mut rest = Vec::with_capacity(toks.len());
+        let mut after_comment = false;
+        for (t, ws) in toks {
+            if let Tok::Comment(c) = t {
+                comments.push(comment_text(c, opts));
+                after_comment = true;
+            } else {
+                // a comment counts as white space before the next token
+                rest.push((t.clone(), *ws || after_comment));
+                after_comment = false;
+            }
+        }
+        Cow::Owned(rest)
+    } else {
+        Cow::Borrowed(toks)
+    };
+    let toks = &*toks;
     if toks.is_empty() {
         return None;
     }
+    let raw = opts.raw;
     if let Some(lt) = toks.iter().position(|(t, _)| *t == Tok::Special(b'<')) {
         let name_toks = toks.get(..lt).unwrap_or_default();
         let rest = toks.get(lt + 1..).unwrap_or_default();
@@ -226,11 +307,11 @@ fn mailbox(toks: &[(Tok, bool)], raw: RawCharset) -> Option<Mailbox> {
         {
             inner = inner.get(colon + 1..).unwrap_or_default();
         }
-        let name = phrase_text(name_toks, raw);
+        let name = phrase_text(name_toks, opts);
         let address = if inner.is_empty() { "<>".to_string() } else { spec_text(inner, raw) };
-        return Some(Mailbox { name: (!name.is_empty()).then_some(name), address });
+        return Some(Mailbox { name: (!name.is_empty()).then_some(name), address, comments });
     }
-    Some(Mailbox { name: None, address: spec_text(toks, raw) })
+    Some(Mailbox { name: None, address: spec_text(toks, raw), comments })
 }
 
 /// Parses an address-list field value (To, Cc, From, Reply-To, ...). Never fails: what does
@@ -241,6 +322,19 @@ pub fn parse_address_list(value: &[u8]) -> Vec<Address> {
 
 /// Like [`parse_address_list`], reading raw 8-bit octets as `raw` says.
 pub fn parse_address_list_with(value: &[u8], raw: RawCharset) -> Vec<Address> {
+    parse_address_list_opts(value, TextOptions { lenient: true, raw })
+}
+
+/// Like [`parse_address_list`], with explicit text options.
+///
+/// In the default, lenient mode, a display name is decoded as a whole: encoded words are
+/// found anywhere in it, quoted strings included (real mail writes
+/// `"=?utf-8?Q?Ren=C3=A9e?=" <r@example.fr>` all the time). With
+/// [`TextOptions::STRICT`] the rules of RFC 2047 section 5 apply: only an atom that is one
+/// whole, well-formed encoded word of at most 75 characters is decoded (its "Q" text limited
+/// to letters, digits and `! * + - / = _`); quoted strings, words glued to other characters,
+/// and everything in an addr-spec stay as written; comments are decoded as comment text.
+pub fn parse_address_list_opts(value: &[u8], opts: TextOptions) -> Vec<Address> {
     let v = unfold(value);
     let toks = tokenize(&v);
     let mut out = Vec::new();
@@ -254,7 +348,7 @@ pub fn parse_address_list_with(value: &[u8], raw: RawCharset) -> Vec<Address> {
             Some(Tok::Special(b'>')) => angle = false,
             Some(Tok::Special(b':')) if !angle => {
                 // a group: name, then mailboxes up to ';'
-                let name = phrase_text(toks.get(start..i).unwrap_or_default(), raw);
+                let name = phrase_text(toks.get(start..i).unwrap_or_default(), opts);
                 let mut members = Vec::new();
                 let mut j = i + 1;
                 let mut ms = j;
@@ -265,7 +359,7 @@ pub fn parse_address_list_with(value: &[u8], raw: RawCharset) -> Vec<Address> {
                         Some(Tok::Special(b'<')) => in_angle = true,
                         Some(Tok::Special(b'>')) => in_angle = false,
                         Some(Tok::Special(b',' | b';')) | None if !in_angle || tj.is_none() => {
-                            if let Some(m) = mailbox(toks.get(ms..j).unwrap_or_default(), raw) {
+                            if let Some(m) = mailbox(toks.get(ms..j).unwrap_or_default(), opts) {
                                 members.push(m);
                             }
                             ms = j + 1;
@@ -283,7 +377,7 @@ pub fn parse_address_list_with(value: &[u8], raw: RawCharset) -> Vec<Address> {
                 continue;
             }
             Some(Tok::Special(b',')) | None if !angle || t.is_none() => {
-                if let Some(m) = mailbox(toks.get(start..i).unwrap_or_default(), raw) {
+                if let Some(m) = mailbox(toks.get(start..i).unwrap_or_default(), opts) {
                     out.push(Address::Mailbox(m));
                 }
                 start = i + 1;

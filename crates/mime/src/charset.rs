@@ -2,70 +2,195 @@
 
 use std::borrow::Cow;
 
+/// What a charset label names, resolved once per label.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Class {
+    /// UTF-8 or US-ASCII: read as UTF-8, each ill-formed sequence becoming U+FFFD.
+    Utf8,
+    /// UTF-7 (RFC 2152), decoded by hand.
+    Utf7,
+    /// A single-byte charset: ASCII as it is, the upper half through this table.
+    Single(&'static [char; 128]),
+    /// Any other WHATWG encoding, through `encoding_rs`.
+    Encoding(&'static encoding_rs::Encoding),
+}
+
+/// Resolves a trimmed charset label (case-insensitive); `None` when it names no known charset.
+/// Allocates nothing.
+pub(crate) fn classify(label: &str) -> Option<Class> {
+    classify_bytes(label.as_bytes())
+}
+
+/// Like [`classify`], for a label given as octets.
+pub(crate) fn classify_bytes(label: &[u8]) -> Option<Class> {
+    let is = |names: &[&str]| names.iter().any(|n| n.as_bytes().eq_ignore_ascii_case(label));
+    if is(&["utf-8", "utf8", "us-ascii", "ascii"]) {
+        return Some(Class::Utf8);
+    }
+    if is(&["utf-7", "unicode-1-1-utf-7"]) {
+        return Some(Class::Utf7);
+    }
+    let enc = common(label)
+        .or_else(|| encoding_rs::Encoding::for_label_no_replacement(label))
+        .or_else(|| {
+            // Common aliases outside the WHATWG table.
+            let alias: &[u8] = if is(&["latin1", "latin-1", "iso8859-1", "iso_8859_1"]) {
+                b"iso-8859-1"
+            } else if is(&["cp1252"]) {
+                b"windows-1252"
+            } else if is(&["ks_c_5601-1987", "ks_c_5601"]) {
+                b"euc-kr"
+            } else if is(&["x-gbk", "cp936"]) {
+                b"gbk"
+            } else {
+                return None;
+            };
+            encoding_rs::Encoding::for_label(alias)
+        })?;
+    Some(single_byte_table(enc).map_or(Class::Encoding(enc), Class::Single))
+}
+
+/// The encodings `encoding_rs` decodes octet by octet (x-user-defined aside).
+fn single_byte_encodings() -> [&'static encoding_rs::Encoding; 28] {
+    use encoding_rs as e;
+    [
+        e::WINDOWS_1252,
+        e::ISO_8859_15,
+        e::ISO_8859_2,
+        e::KOI8_R,
+        e::WINDOWS_1251,
+        e::WINDOWS_1250,
+        e::IBM866,
+        e::ISO_8859_3,
+        e::ISO_8859_4,
+        e::ISO_8859_5,
+        e::ISO_8859_6,
+        e::ISO_8859_7,
+        e::ISO_8859_8,
+        e::ISO_8859_8_I,
+        e::ISO_8859_10,
+        e::ISO_8859_13,
+        e::ISO_8859_14,
+        e::ISO_8859_16,
+        e::KOI8_U,
+        e::MACINTOSH,
+        e::WINDOWS_874,
+        e::WINDOWS_1253,
+        e::WINDOWS_1254,
+        e::WINDOWS_1255,
+        e::WINDOWS_1256,
+        e::WINDOWS_1257,
+        e::WINDOWS_1258,
+        e::X_MAC_CYRILLIC,
+    ]
+}
+
+type UpperHalves = [(&'static encoding_rs::Encoding, [char; 128]); 28];
+
+/// The upper half (octets 0x80 to 0xFF) of a single-byte encoding, built once from
+/// `encoding_rs` itself so both decode alike.
+fn single_byte_table(enc: &'static encoding_rs::Encoding) -> Option<&'static [char; 128]> {
+    static TABLES: std::sync::OnceLock<UpperHalves> = std::sync::OnceLock::new();
+    let tables = TABLES.get_or_init(|| {
+        single_byte_encodings().map(|e| {
+            let mut t = ['\u{FFFD}'; 128];
+            for (octet, slot) in (0x80..=0xFFu8).zip(t.iter_mut()) {
+                // through a decoder and a stack buffer: building the tables allocates nothing
+                let mut dec = e.new_decoder_without_bom_handling();
+                let mut buf = [0u8; 8];
+                let (_, _, written, _) = dec.decode_to_utf8(&[octet], &mut buf, true);
+                let s = buf.get(..written).and_then(|b| core::str::from_utf8(b).ok());
+                *slot = s.and_then(|s| s.chars().next()).unwrap_or('\u{FFFD}');
+            }
+            (e, t)
+        })
+    });
+    tables.iter().find(|(e, _)| core::ptr::eq(*e, enc)).map(|(_, t)| t)
+}
+
+/// Appends octets of a single-byte charset, CR and LF left out.
+pub(crate) fn single_byte_append(table: &[char; 128], bytes: &[u8], out: &mut String) {
+    if !bytes.contains(&b'\r') && !bytes.contains(&b'\n') {
+        single_byte_push(table, bytes, out);
+        return;
+    }
+    for &b in bytes {
+        // only octets from 0x80 up find a table entry
+        match table.get(usize::from(b.wrapping_sub(0x80))) {
+            Some(&c) => out.push(c),
+            None if b == b'\r' || b == b'\n' => {}
+            None => out.push(char::from(b)),
+        }
+    }
+}
+
 /// Decodes `bytes` from the charset named `label` (case-insensitive, as in MIME `charset=`).
 ///
 /// Returns `None` when the label names no known charset. Ill-formed sequences become U+FFFD.
 /// UTF-7 (RFC 2152) is handled here because the WHATWG set leaves it out.
 pub fn decode<'a>(label: &str, bytes: &'a [u8]) -> Option<Cow<'a, str>> {
-    let label = label.trim();
-    if label.eq_ignore_ascii_case("utf-7") || label.eq_ignore_ascii_case("unicode-1-1-utf-7") {
-        return Some(Cow::Owned(decode_utf7(bytes)));
+    Some(match classify(label.trim())? {
+        Class::Utf8 => String::from_utf8_lossy(bytes),
+        Class::Utf7 => Cow::Owned(decode_utf7(bytes)),
+        Class::Single(t) => {
+            if bytes.is_ascii() {
+                Cow::Borrowed(core::str::from_utf8(bytes).unwrap_or_default())
+            } else {
+                let mut s = String::with_capacity(bytes.len() * 2);
+                single_byte_push(t, bytes, &mut s);
+                Cow::Owned(s)
+            }
+        }
+        Class::Encoding(enc) => enc.decode_without_bom_handling(bytes).0,
+    })
+}
+
+/// Like [`single_byte_append`], CR and LF kept.
+fn single_byte_push(table: &[char; 128], bytes: &[u8], out: &mut String) {
+    for &b in bytes {
+        match table.get(usize::from(b.wrapping_sub(0x80))) {
+            Some(&c) => out.push(c),
+            None => out.push(char::from(b)),
+        }
     }
-    if label.eq_ignore_ascii_case("utf-8") || label.eq_ignore_ascii_case("utf8") {
-        return Some(String::from_utf8_lossy(bytes));
-    }
-    if label.eq_ignore_ascii_case("us-ascii") || label.eq_ignore_ascii_case("ascii") {
-        return Some(String::from_utf8_lossy(bytes));
-    }
-    let enc = common(label)
-        .or_else(|| encoding_rs::Encoding::for_label_no_replacement(label.as_bytes()))
-        .or_else(|| {
-            // Common aliases outside the WHATWG table.
-            let l = label.to_ascii_lowercase();
-            let alias: &[u8] = match l.as_str() {
-                "latin1" | "latin-1" | "iso8859-1" | "iso_8859_1" => b"iso-8859-1",
-                "cp1252" => b"windows-1252",
-                "ks_c_5601-1987" | "ks_c_5601" => b"euc-kr",
-                "x-gbk" | "cp936" => b"gbk",
-                _ => return None,
-            };
-            encoding_rs::Encoding::for_label(alias)
-        })?;
-    Some(enc.decode_without_bom_handling(bytes).0)
 }
 
 /// Like [`decode`], appending to `out` without an intermediate string; returns false (and
 /// appends nothing) when the label names no known charset.
 pub fn decode_append(label: &str, bytes: &[u8], out: &mut String) -> bool {
-    let l = label.trim();
-    if l.eq_ignore_ascii_case("utf-8")
-        || l.eq_ignore_ascii_case("us-ascii")
-        || l.eq_ignore_ascii_case("utf8")
-    {
-        out.push_str(&String::from_utf8_lossy(bytes));
-        return true;
-    }
-    if let Some(enc) = common(l) {
-        let mut dec = enc.new_decoder_without_bom_handling();
-        let need = dec.max_utf8_buffer_length(bytes.len()).unwrap_or(bytes.len().saturating_mul(3));
-        out.reserve(need);
-        let mut rest = bytes;
-        loop {
-            let (res, read, _) = dec.decode_to_string(rest, out, true);
-            rest = rest.get(read..).unwrap_or_default();
-            if res == encoding_rs::CoderResult::InputEmpty {
-                break;
-            }
-            out.reserve(rest.len().saturating_mul(3).max(16));
-        }
-        return true;
-    }
-    match decode(l, bytes) {
-        Some(s) => {
-            out.push_str(&s);
+    match classify(label.trim()) {
+        None => false,
+        Some(class) => {
+            append_class(class, bytes, out);
             true
         }
-        None => false,
+    }
+}
+
+/// Appends `bytes` decoded as `class` says.
+pub(crate) fn append_class(class: Class, bytes: &[u8], out: &mut String) {
+    match class {
+        Class::Utf8 => out.push_str(&String::from_utf8_lossy(bytes)),
+        Class::Utf7 => out.push_str(&decode_utf7(bytes)),
+        Class::Single(t) => {
+            out.reserve(bytes.len());
+            single_byte_push(t, bytes, out);
+        }
+        Class::Encoding(enc) => {
+            let mut dec = enc.new_decoder_without_bom_handling();
+            let need =
+                dec.max_utf8_buffer_length(bytes.len()).unwrap_or(bytes.len().saturating_mul(3));
+            out.reserve(need);
+            let mut rest = bytes;
+            loop {
+                let (res, read, _) = dec.decode_to_string(rest, out, true);
+                rest = rest.get(read..).unwrap_or_default();
+                if res == encoding_rs::CoderResult::InputEmpty {
+                    break;
+                }
+                out.reserve(rest.len().saturating_mul(3).max(16));
+            }
+        }
     }
 }
 
@@ -84,7 +209,7 @@ pub fn decode_fallback<'a>(bytes: &'a [u8], fallback: Option<&str>) -> Cow<'a, s
 }
 
 /// The labels of most mail, compared before the full WHATWG table.
-fn common(label: &str) -> Option<&'static encoding_rs::Encoding> {
+fn common(label: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     const TABLE: [(&str, &encoding_rs::Encoding); 12] = [
         ("iso-8859-1", encoding_rs::WINDOWS_1252),
         ("windows-1252", encoding_rs::WINDOWS_1252),
@@ -99,7 +224,7 @@ fn common(label: &str) -> Option<&'static encoding_rs::Encoding> {
         ("big5", encoding_rs::BIG5),
         ("euc-kr", encoding_rs::EUC_KR),
     ];
-    TABLE.iter().find(|(l, _)| l.eq_ignore_ascii_case(label)).map(|&(_, e)| e)
+    TABLE.iter().find(|(l, _)| l.as_bytes().eq_ignore_ascii_case(label)).map(|&(_, e)| e)
 }
 
 fn b64_value(c: u8) -> Option<u32> {
@@ -170,5 +295,35 @@ mod tests {
         assert!(decode("x-unknown", b"a").is_none());
         assert_eq!(decode_fallback(b"\xe9t\xe9", None), "\u{e9}t\u{e9}");
         assert_eq!(decode_fallback("é".as_bytes(), None), "é");
+    }
+
+    #[test]
+    fn single_byte_tables_equal_encoding_rs() {
+        let all: Vec<u8> = (0..=255).collect();
+        for enc in single_byte_encodings() {
+            assert!(enc.is_single_byte(), "{}", enc.name());
+            let Some(Class::Single(t)) = classify(enc.name()) else { panic!("{}", enc.name()) };
+            let mut ours = String::new();
+            single_byte_push(t, &all, &mut ours);
+            assert_eq!(ours, enc.decode_without_bom_handling(&all).0, "{}", enc.name());
+            let mut clean = String::new();
+            single_byte_append(t, &all, &mut clean);
+            assert_eq!(clean, ours.replace(['\r', '\n'], ""));
+        }
+    }
+
+    #[test]
+    fn classes() {
+        assert!(matches!(classify("UTF-8"), Some(Class::Utf8)));
+        assert!(matches!(classify("ascii"), Some(Class::Utf8)));
+        assert!(matches!(classify("Unicode-1-1-UTF-7"), Some(Class::Utf7)));
+        assert!(matches!(classify("latin1"), Some(Class::Single(_))));
+        assert!(matches!(classify("cp936"), Some(Class::Encoding(_))));
+        assert!(matches!(classify("shift_jis"), Some(Class::Encoding(_))));
+        assert!(classify("x-unknown").is_none());
+        let mut out = String::new();
+        assert!(decode_append(" ISO-8859-1 ", b"caf\xe9", &mut out));
+        assert_eq!(out, "caf\u{e9}");
+        assert_eq!(decode("koi8-r", b"abc").unwrap(), "abc");
     }
 }

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::charset;
+use crate::charset::{self, Class};
 use crate::transfer;
 
 /// How raw 8-bit octets in header text (outside encoded words) are read.
@@ -24,7 +24,9 @@ pub enum RawCharset {
 #[non_exhaustive]
 pub struct TextOptions {
     /// Decode encoded words also where RFC 2047 forbids them (inside a word, inside quoted
-    /// strings). Real mail puts them there; default true.
+    /// strings, next to parentheses in unstructured text, longer than 75 characters, with
+    /// characters the encoding does not allow). Real mail puts them there; default true.
+    /// When false, the rules of RFC 2047 sections 2, 4 and 5 for the [`Context`] apply.
     pub lenient: bool,
     /// How raw 8-bit octets are read.
     pub raw: RawCharset,
@@ -37,14 +39,45 @@ impl Default for TextOptions {
 }
 
 impl TextOptions {
-    /// Strict RFC 2047: encoded words only as whole white-space-separated words.
+    /// Strict RFC 2047: encoded words only where section 5 allows them, well-formed (section 2
+    /// and 4) and at most 75 characters long.
     pub const STRICT: Self = Self { lenient: false, raw: RawCharset::Fallback };
     /// Lenient encoded words, raw octets read as UTF-8 with U+FFFD for ill-formed sequences
     /// (the normalisation of the MIME summary format).
     pub const LENIENT_LOSSY: Self = Self { lenient: true, raw: RawCharset::Utf8Lossy };
 }
 
+/// Where header text comes from, which decides where strict mode recognises encoded words
+/// (RFC 2047 section 5). Lenient mode decodes every well-delimited encoded word in any
+/// context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Context {
+    /// Text defined as `*text` (Subject, Comments, Content-Description, extension fields):
+    /// an encoded word must stand between linear white space or the ends of the value;
+    /// parentheses and quotes are ordinary text here.
+    #[default]
+    Unstructured,
+    /// A phrase of a structured field (a display name, a List-Id description): an encoded
+    /// word must be a whole atom, never inside a quoted string; a "Q" word holds only letters,
+    /// digits and `! * + - / = _`. Comments inside the phrase follow the comment rules.
+    Phrase,
+    /// The text of a comment (`(...)`, nested comments included): an encoded word stands
+    /// between linear white space or parentheses, and a "Q" word holds no `(`, `)` or `"`.
+    Comment,
+}
+
+/// Appends `bytes` read as `raw` says to `out`.
 pub(crate) fn raw_to_string(bytes: &[u8], raw: RawCharset, out: &mut String) {
+    // short ASCII runs (the white space and words between encoded words) go octet by octet
+    if bytes.len() <= 16 && bytes.is_ascii() {
+        out.extend(bytes.iter().map(|&b| char::from(b)));
+        return;
+    }
+    if let Ok(s) = core::str::from_utf8(bytes) {
+        out.push_str(s);
+        return;
+    }
     match raw {
         RawCharset::Utf8Lossy => out.push_str(&String::from_utf8_lossy(bytes)),
         RawCharset::Fallback => out.push_str(&charset::decode_fallback(bytes, None)),
@@ -68,19 +101,23 @@ pub fn unfold(value: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
-/// True when `raw` has no line break and no `=?`: one pass, for short header values.
-fn is_plain(raw: &[u8]) -> bool {
-    if raw.len() > 256 {
-        return memchr::memchr2(b'\r', b'\n', raw).is_none() && find_word_start(raw).is_none();
-    }
-    let mut prev_eq = false;
-    for &c in raw {
-        if c == b'\r' || c == b'\n' || (prev_eq && c == b'?') {
-            return false;
+/// Like [`unfold`] into `buf` (which must hold `value`); returns the unfolded length.
+fn unfold_into(value: &[u8], first_break: usize, buf: &mut [u8]) -> usize {
+    let mut n = 0;
+    let mut put = |piece: &[u8]| {
+        if let Some(dst) = buf.get_mut(n..n + piece.len()) {
+            dst.copy_from_slice(piece);
+            n += piece.len();
         }
-        prev_eq = c == b'=';
+    };
+    put(value.get(..first_break).unwrap_or_default());
+    let mut i = first_break + 1;
+    while let Some(off) = memchr::memchr2(b'\r', b'\n', value.get(i..).unwrap_or_default()) {
+        put(value.get(i..i + off).unwrap_or_default());
+        i += off + 1;
     }
-    true
+    put(value.get(i..).unwrap_or_default());
+    n
 }
 
 /// Position of the next `=?` (a short search: no searcher to build).
@@ -97,130 +134,641 @@ fn find_word_start(s: &[u8]) -> Option<usize> {
 
 /// An encoded word found in text.
 struct Word<'a> {
+    /// The charset with its RFC 2231 language suffix.
+    label_full: &'a [u8],
+    /// The charset alone.
     charset: &'a [u8],
     text: &'a [u8],
     q: bool,
     end: usize,
 }
 
-/// Parses an encoded word starting at `at` (which holds `=?`).
+/// Parses an encoded word starting at `at` (which holds `=?`), as leniently as real mail
+/// needs: any charset without white space, encoded text up to the first `?=` without white
+/// space.
 fn parse_word(s: &[u8], at: usize) -> Option<Word<'_>> {
+    // spans are short: plain loops beat a vectorised search here
     let rest = s.get(at + 2..)?;
-    let q1 = memchr::memchr(b'?', rest)?;
-    let charset_full = rest.get(..q1)?;
-    if charset_full.is_empty() || charset_full.iter().any(u8::is_ascii_whitespace) {
+    let q1 = rest.iter().position(|&c| c == b'?' || c.is_ascii_whitespace())?;
+    let label_full = rest.get(..q1)?;
+    if label_full.is_empty() || rest.get(q1) != Some(&b'?') {
         return None;
     }
-    let enc = *rest.get(q1 + 1)?;
-    if rest.get(q1 + 2) != Some(&b'?') {
-        return None;
-    }
-    let text_start = q1 + 3;
-    let tail = rest.get(text_start..)?;
-    let mut k = 0;
-    let end = loop {
-        let q = memchr::memchr(b'?', tail.get(k..)?)? + k;
-        if tail.get(q + 1) == Some(&b'=') {
-            break q;
-        }
-        k = q + 1;
-    };
-    let text = tail.get(..end)?;
-    if text.iter().any(|&c| c == b' ' || c == b'\t' || c == b'\r' || c == b'\n') {
-        return None;
-    }
-    let charset = match memchr::memchr(b'*', charset_full) {
-        Some(p) => charset_full.get(..p)?,
-        None => charset_full,
-    };
-    let q = match enc {
-        b'B' | b'b' => false,
-        b'Q' | b'q' => true,
+    let q = match rest.get(q1 + 1..q1 + 3)? {
+        [b'B' | b'b', b'?'] => false,
+        [b'Q' | b'q', b'?'] => true,
         _ => return None,
     };
-    Some(Word { charset, text, q, end: at + 2 + text_start + end + 2 })
+    let text_start = q1 + 3;
+    let tail = rest.get(text_start..)?;
+    let end = text_end(tail)?;
+    let text = tail.get(..end)?;
+    let charset = match label_full.iter().position(|&c| c == b'*') {
+        Some(p) => label_full.get(..p)?,
+        None => label_full,
+    };
+    Some(Word { label_full, charset, text, q, end: at + 2 + text_start + end + 2 })
 }
 
-fn flush_words(charset: &[u8], buf: &mut Vec<u8>, out: &mut String) {
-    if buf.is_empty() {
-        return;
+const LOW: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// True when one of the eight octets of `x` is below `n` (at most 0x80): the classic
+/// word-at-a-time test, exact for "any".
+fn any_below(x: u64, n: u8) -> bool {
+    x.wrapping_sub(LOW * u64::from(n)) & !x & HIGH != 0
+}
+
+/// True when one of the eight octets of `x` equals `c`.
+fn any_equal(x: u64, c: u8) -> bool {
+    any_below(x ^ (LOW * u64::from(c)), 1)
+}
+
+/// The length of encoded text: up to the first `?=`. `None` when white space (or a line
+/// break) comes first, or no `?=` follows. Eight octets at a time while none is a `?` or
+/// below `!`.
+fn text_end(tail: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(chunk) = tail.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+        let x = u64::from_le_bytes(chunk);
+        if any_below(x, b'!') || any_equal(x, b'?') {
+            break;
+        }
+        i += 8;
     }
-    let label = String::from_utf8_lossy(charset);
-    let start = out.len();
-    if !charset::decode_append(&label, buf, out) {
-        out.push_str(&String::from_utf8_lossy(buf));
+    loop {
+        match *tail.get(i)? {
+            b'?' if tail.get(i + 1) == Some(&b'=') => return Some(i),
+            b' ' | b'\t' | b'\r' | b'\n' => return None,
+            _ => i += 1,
+        }
     }
-    // no header injection through an encoded word
-    if out.get(start..).is_some_and(|t| t.contains(['\r', '\n'])) {
-        let tail: String = out
-            .get(start..)
-            .unwrap_or_default()
-            .chars()
-            .filter(|&c| c != '\r' && c != '\n')
-            .collect();
-        out.truncate(start);
-        out.push_str(&tail);
+}
+
+/// True when `bytes` holds a CR or an LF (eight octets at a time).
+fn has_line_break(bytes: &[u8]) -> bool {
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
+        if any_below(x, 0x0E) && chunk.iter().any(|&c| c == b'\r' || c == b'\n') {
+            return true;
+        }
     }
-    buf.clear();
+    chunks.remainder().iter().any(|&c| c == b'\r' || c == b'\n')
+}
+
+/// RFC 2047 section 2 `especials`, which a charset token may not contain.
+fn is_especial(c: u8) -> bool {
+    matches!(
+        c,
+        b'(' | b')'
+            | b'<'
+            | b'>'
+            | b'@'
+            | b','
+            | b';'
+            | b':'
+            | b'\\'
+            | b'"'
+            | b'/'
+            | b'['
+            | b']'
+            | b'?'
+            | b'.'
+            | b'='
+    )
+}
+
+/// The longest encoded word RFC 2047 section 2 allows, delimiters included.
+pub const MAX_ENCODED_WORD: usize = 75;
+
+/// The syntax of RFC 2047 sections 2 and 4, checked in strict mode: at most 75 characters, a
+/// charset token (with an optional RFC 2231 language), non-empty encoded text of printable
+/// ASCII without `?`, "B" text of whole base64 quanta, "Q" text whose `=` starts an escape.
+fn strict_syntax(w: &Word<'_>, len: usize) -> bool {
+    if len > MAX_ENCODED_WORD
+        || w.text.is_empty()
+        || !w.label_full.iter().all(|&c| c.is_ascii_graphic() && !is_especial(c))
+        || !w.text.iter().all(|&c| c.is_ascii_graphic() && c != b'?')
+    {
+        return false;
+    }
+    if w.q {
+        let mut i = 0;
+        while let Some(&c) = w.text.get(i) {
+            if c == b'=' {
+                let hex_ok = |k: usize| w.text.get(k).is_some_and(u8::is_ascii_hexdigit);
+                if !(hex_ok(i + 1) && hex_ok(i + 2)) {
+                    return false;
+                }
+                i += 3;
+            } else {
+                i += 1;
+            }
+        }
+        true
+    } else {
+        let body =
+            w.text.strip_suffix(b"==").or_else(|| w.text.strip_suffix(b"=")).unwrap_or(w.text);
+        w.text.len().is_multiple_of(4)
+            && body.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
+    }
+}
+
+/// RFC 2047 section 5 (3): the characters a "Q" word may hold in a phrase.
+fn phrase_q_ok(text: &[u8]) -> bool {
+    text.iter().all(|&c| {
+        c.is_ascii_alphanumeric() || matches!(c, b'!' | b'*' | b'+' | b'-' | b'/' | b'=' | b'_')
+    })
+}
+
+/// RFC 2047 section 5 (2): a "Q" word in a comment holds no `(`, `)` or `"`.
+fn comment_q_ok(text: &[u8]) -> bool {
+    !text.iter().any(|&c| matches!(c, b'(' | b')' | b'"'))
+}
+
+fn is_wsp(c: Option<u8>) -> bool {
+    matches!(c, None | Some(b' ' | b'\t'))
+}
+
+/// What may stand right before an atom of a phrase (as the address parser splits them).
+fn phrase_before(c: Option<u8>) -> bool {
+    is_wsp(c) || matches!(c, Some(b')' | b'"' | b']' | b'<' | b'>' | b'@' | b',' | b':' | b';'))
+}
+
+/// What may stand right after an atom of a phrase.
+fn phrase_after(c: Option<u8>) -> bool {
+    is_wsp(c) || matches!(c, Some(b'(' | b'"' | b'[' | b'<' | b'>' | b'@' | b',' | b':' | b';'))
+}
+
+/// The position of a strict scan: inside a quoted string or a comment, or not.
+struct Strict {
+    context: Context,
+    pos: usize,
+    depth: usize,
+    quoted: bool,
+    escape: bool,
+}
+
+impl Strict {
+    fn new(context: Context) -> Self {
+        Self { context, pos: 0, depth: 0, quoted: false, escape: false }
+    }
+
+    /// Follows quoted strings and comments up to `to`.
+    fn advance(&mut self, s: &[u8], to: usize) {
+        if self.context == Context::Unstructured {
+            return;
+        }
+        for &c in s.get(self.pos..to).unwrap_or_default() {
+            if self.escape {
+                self.escape = false;
+            } else if self.quoted {
+                match c {
+                    b'\\' => self.escape = true,
+                    b'"' => self.quoted = false,
+                    _ => {}
+                }
+            } else {
+                match c {
+                    b'\\' if self.depth > 0 || self.context == Context::Comment => {
+                        self.escape = true;
+                    }
+                    b'(' => self.depth += 1,
+                    b')' => self.depth = self.depth.saturating_sub(1),
+                    b'"' if self.depth == 0 && self.context == Context::Phrase => {
+                        self.quoted = true;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.pos = self.pos.max(to);
+    }
+
+    /// The encoded word at `at` when RFC 2047 allows one there.
+    fn word_at<'s>(&mut self, s: &'s [u8], at: usize) -> Option<Word<'s>> {
+        self.advance(s, at);
+        if self.quoted || self.escape {
+            return None;
+        }
+        let w = parse_word(s, at)?;
+        if !strict_syntax(&w, w.end - at) {
+            return None;
+        }
+        let before = at.checked_sub(1).and_then(|p| s.get(p)).copied();
+        let after = s.get(w.end).copied();
+        let comment = self.context == Context::Comment || self.depth > 0;
+        let ok = if self.context == Context::Unstructured {
+            is_wsp(before) && is_wsp(after)
+        } else if comment {
+            (is_wsp(before) || before == Some(b'('))
+                && (is_wsp(after) || after == Some(b')'))
+                && (!w.q || comment_q_ok(w.text))
+        } else {
+            phrase_before(before) && phrase_after(after) && (!w.q || phrase_q_ok(w.text))
+        };
+        if ok {
+            // the word is one token: nothing in it opens a quote or a comment
+            self.pos = w.end;
+            Some(w)
+        } else {
+            None
+        }
+    }
+}
+
+/// Octets of encoded words waiting for their charset conversion: on the stack up to 256
+/// octets, on the heap beyond.
+struct Octets {
+    inline: [u8; 256],
+    len: usize,
+    heap: Vec<u8>,
+}
+
+impl Octets {
+    fn new() -> Self {
+        Self { inline: [0; 256], len: 0, heap: Vec::new() }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0 && self.heap.is_empty()
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        if self.heap.is_empty() {
+            self.inline.get(..self.len).unwrap_or_default()
+        } else {
+            &self.heap
+        }
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+        self.heap.clear();
+    }
+
+    /// Appends the octets of a word's encoded text (never more octets than characters).
+    fn decode_word(&mut self, text: &[u8], q: bool) {
+        if self.heap.is_empty() {
+            if let Some(dst) = self.inline.get_mut(self.len..)
+                && dst.len() >= text.len()
+            {
+                self.len += if q { q_decode(text, dst) } else { b_decode(text, dst) };
+                return;
+            }
+            // too long for the stack: everything moves to the heap
+            self.heap.reserve(self.len + text.len());
+            self.heap.extend_from_slice(self.inline.get(..self.len).unwrap_or_default());
+            self.len = 0;
+        }
+        if q {
+            transfer::q_word_into(text, &mut self.heap);
+        } else {
+            transfer::base64_append(text, &mut self.heap);
+        }
+    }
+}
+
+/// Hex digit values, 0xFF for other octets.
+// Const tables of 256 entries filled at known in-range indices; the casts keep small values.
+#[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
+const HEX: [u8; 256] = {
+    let mut t = [0xFF; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'A' as usize + i] = 10 + i as u8;
+        t[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Base64 alphabet values; 0xFE for `=`, 0xFF for other octets.
+#[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
+const B64: [u8; 256] = {
+    let mut t = [0xFF; 256];
+    let mut i = 0;
+    while i < 26 {
+        t[b'A' as usize + i] = i as u8;
+        t[b'a' as usize + i] = 26 + i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = 52 + i as u8;
+        i += 1;
+    }
+    t[b'+' as usize] = 62;
+    t[b'/' as usize] = 63;
+    t[b'=' as usize] = 0xFE;
+    t
+};
+
+fn hex(c: Option<&u8>) -> u8 {
+    c.and_then(|&c| HEX.get(usize::from(c))).copied().unwrap_or(0xFF)
+}
+
+/// Decodes "Q" encoded text (RFC 2047 4.2; an `=` without two hex digits kept) into `dst`,
+/// which holds at least `text.len()` octets; returns the octet count.
+fn q_decode(text: &[u8], dst: &mut [u8]) -> usize {
+    let mut written = 0;
+    let mut pos = 0;
+    while let Some(&c) = text.get(pos) {
+        let mut octet = c;
+        pos += 1;
+        if c == b'_' {
+            octet = b' ';
+        } else if c == b'=' {
+            let (high, low) = (hex(text.get(pos)), hex(text.get(pos + 1)));
+            if (high | low) < 16 {
+                octet = high << 4 | low;
+                pos += 2;
+            }
+        }
+        if let Some(slot) = dst.get_mut(written) {
+            *slot = octet;
+            written += 1;
+        }
+    }
+    written
+}
+
+/// Decodes "B" encoded text into `dst` (at least `text.len()` octets): characters outside
+/// the alphabet skipped, decoding stopped at the first `=`, a final group without padding
+/// decoded as if padded. Returns the octet count.
+fn b_decode(text: &[u8], dst: &mut [u8]) -> usize {
+    let mut acc: u32 = 0;
+    let mut sextets = 0u8;
+    let mut written = 0;
+    let mut put = |octet: u8, written: &mut usize| {
+        if let Some(slot) = dst.get_mut(*written) {
+            *slot = octet;
+            *written += 1;
+        }
+    };
+    for &ch in text {
+        let value = B64.get(usize::from(ch)).copied().unwrap_or(0xFF);
+        if value == 0xFE {
+            break;
+        }
+        if value == 0xFF {
+            continue;
+        }
+        acc = acc << 6 | u32::from(value);
+        sextets += 1;
+        if sextets == 4 {
+            let [_, o1, o2, o3] = acc.to_be_bytes();
+            put(o1, &mut written);
+            put(o2, &mut written);
+            put(o3, &mut written);
+            acc = 0;
+            sextets = 0;
+        }
+    }
+    match sextets {
+        2 => {
+            let [.., o1] = (acc >> 4).to_be_bytes();
+            put(o1, &mut written);
+        }
+        3 => {
+            let [.., o1, o2] = (acc >> 2).to_be_bytes();
+            put(o1, &mut written);
+            put(o2, &mut written);
+        }
+        _ => {}
+    }
+    written
+}
+
+/// Appends `s` to `out` without CR and LF (no header injection through an encoded word).
+fn push_clean(out: &mut String, s: &str) {
+    if has_line_break(s.as_bytes()) {
+        out.extend(s.chars().filter(|&c| c != '\r' && c != '\n'));
+    } else {
+        out.push_str(s);
+    }
+}
+
+/// The charset class of an encoded word's label; unknown labels read as UTF-8.
+fn word_class(label: &[u8]) -> Class {
+    // an ASCII label without a vertical tab needs no trimming (parse_word refused the other
+    // white space) and no conversion
+    if label.iter().all(|&c| c.is_ascii() && c != 0x0B) {
+        return charset::classify_bytes(label).unwrap_or(Class::Utf8);
+    }
+    let l = String::from_utf8_lossy(label);
+    charset::classify(l.trim()).unwrap_or(Class::Utf8)
+}
+
+/// The output of header text decoding: one string, and the octets of adjacent encoded words
+/// of one charset waiting to be converted together (so a character split across words
+/// survives). Single-byte charsets skip the wait: their octets convert one by one.
+struct Decoder<'a> {
+    out: String,
+    pending: Octets,
+    pending_label: &'a [u8],
+    pending_class: Class,
+    /// The last label resolved, and its class (adjacent words mostly share one).
+    last_label: &'a [u8],
+    last_class: Class,
+    raw: RawCharset,
+}
+
+impl<'a> Decoder<'a> {
+    fn new(capacity: usize, raw: RawCharset) -> Self {
+        Self {
+            out: String::with_capacity(capacity),
+            pending: Octets::new(),
+            pending_label: &[],
+            pending_class: Class::Utf8,
+            last_label: &[],
+            last_class: Class::Utf8,
+            raw,
+        }
+    }
+
+    /// Raw text between encoded words.
+    fn text(&mut self, bytes: &[u8]) {
+        self.flush();
+        raw_to_string(bytes, self.raw, &mut self.out);
+    }
+
+    /// One encoded word, joined to the pending octets when their charset is the same.
+    fn word(&mut self, w: &Word<'a>) {
+        if !self.pending.is_empty() && !self.pending_label.eq_ignore_ascii_case(w.charset) {
+            self.flush();
+        }
+        let class =
+            if self.last_label.eq_ignore_ascii_case(w.charset) && !self.last_label.is_empty() {
+                self.last_class
+            } else {
+                let c = word_class(w.charset);
+                self.last_label = w.charset;
+                self.last_class = c;
+                c
+            };
+        self.pending_label = w.charset;
+        self.pending_class = class;
+        self.pending.decode_word(w.text, w.q);
+        if matches!(class, Class::Single(_)) {
+            // octet by octet: nothing to gain from joining
+            self.flush();
+        }
+    }
+
+    /// Converts the pending octets.
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let bytes = self.pending.as_slice();
+        match self.pending_class {
+            Class::Utf8 => match core::str::from_utf8(bytes) {
+                Ok(s) => push_clean(&mut self.out, s),
+                Err(_) => push_clean(&mut self.out, &String::from_utf8_lossy(bytes)),
+            },
+            Class::Utf7 => push_clean(&mut self.out, &charset::decode_utf7(bytes)),
+            Class::Single(table) => charset::single_byte_append(table, bytes, &mut self.out),
+            class @ Class::Encoding(_) => {
+                let start = self.out.len();
+                charset::append_class(class, bytes, &mut self.out);
+                if self.out.get(start..).is_some_and(|t| t.contains(['\r', '\n'])) {
+                    let tail = self.out.split_off(start);
+                    push_clean(&mut self.out, &tail);
+                }
+            }
+        }
+        self.pending.clear();
+    }
+
+    fn finish(mut self) -> String {
+        self.flush();
+        self.out
+    }
 }
 
 /// Decodes unstructured header text: unfolds it, decodes RFC 2047 encoded words (adjacent
 /// words joined without the white space between them, and words of one charset joined before
 /// conversion so a character split across words survives), reads raw octets per `opts.raw`.
-/// CR and LF never appear in the result.
+/// CR and LF never appear in the result. The same as [`decode_in`] with
+/// [`Context::Unstructured`].
 pub fn decode_text(raw: &[u8], opts: TextOptions) -> Cow<'_, str> {
-    // Plain UTF-8 text without folds or encoded words is borrowed as it is.
-    if is_plain(raw)
-        && let Ok(s) = core::str::from_utf8(raw)
-    {
-        return Cow::Borrowed(s);
-    }
-    let s = unfold(raw);
-    let mut out = String::with_capacity(s.len());
-    let mut pending: Vec<u8> = Vec::new();
-    let mut pending_cs: &[u8] = &[];
+    decode_in(raw, Context::Unstructured, opts)
+}
+
+/// Decodes header text from `context` (which matters in strict mode only, see [`Context`]):
+/// unfolded, encoded words decoded, everything else (quotes, parentheses) kept as written.
+/// Borrows when the value is UTF-8 without line breaks or `=?`; otherwise makes one string
+/// (plus one buffer for values folded beyond 512 octets or words beyond 256 octets).
+pub fn decode_in(raw: &[u8], context: Context, opts: TextOptions) -> Cow<'_, str> {
+    let Some(first_break) = memchr::memchr2(b'\r', b'\n', raw) else {
+        // Plain UTF-8 text without folds or encoded words is borrowed as it is.
+        let first = find_word_start(raw);
+        if first.is_none()
+            && let Ok(s) = core::str::from_utf8(raw)
+        {
+            return Cow::Borrowed(s);
+        }
+        return Cow::Owned(decode_unfolded(raw, first, context, opts));
+    };
+    let mut stack = [0u8; 512];
+    let heap: Vec<u8>;
+    let s: &[u8] = if raw.len() <= stack.len() {
+        let n = unfold_into(raw, first_break, &mut stack);
+        stack.get(..n).unwrap_or_default()
+    } else {
+        heap = unfold(raw).into_owned();
+        &heap
+    };
+    Cow::Owned(decode_unfolded(s, find_word_start(s), context, opts))
+}
+
+/// Decodes unfolded text whose first `=?` is at `first`.
+fn decode_unfolded(s: &[u8], first: Option<usize>, context: Context, opts: TextOptions) -> String {
+    let mut d = Decoder::new(s.len(), opts.raw);
+    let mut strict = Strict::new(context);
     let mut i = 0; // start of text not yet written
-    let mut search = 0;
     let mut last_word_end: Option<usize> = None;
-    while let Some(off) = find_word_start(s.get(search..).unwrap_or_default()) {
-        let at = search + off;
-        let before_ok = at == 0 || matches!(s.get(at - 1), Some(b' ' | b'\t' | b'(' | b'"'));
-        let word = if opts.lenient || before_ok { parse_word(&s, at) } else { None };
+    let mut next = first;
+    while let Some(at) = next {
+        let word = if opts.lenient { parse_word(s, at) } else { strict.word_at(s, at) };
         let Some(w) = word else {
-            search = at + 2;
+            next = find_word_start(s.get(at + 2..).unwrap_or_default()).map(|o| o + at + 2);
             continue;
         };
-        if !opts.lenient {
-            let after_ok = matches!(s.get(w.end), None | Some(b' ' | b'\t' | b')' | b'"'));
-            if !after_ok {
-                search = at + 2;
-                continue;
-            }
-        }
         let between = s.get(i..at).unwrap_or_default();
-        let only_ws = between.iter().all(|&c| c == b' ' || c == b'\t');
-        if last_word_end == Some(i) && only_ws {
+        if last_word_end == Some(i) && between.iter().all(|&c| c == b' ' || c == b'\t') {
             // adjacent encoded words: the white space between them is dropped
         } else {
-            flush_words(pending_cs, &mut pending, &mut out);
-            raw_to_string(between, opts.raw, &mut out);
+            d.text(between);
         }
-        if !pending.is_empty() && !pending_cs.eq_ignore_ascii_case(w.charset) {
-            flush_words(pending_cs, &mut pending, &mut out);
-        }
-        pending_cs = w.charset;
-        if w.q {
-            transfer::q_word_into(w.text, &mut pending);
-        } else {
-            transfer::base64_append(w.text, &mut pending);
-        }
+        d.word(&w);
         i = w.end;
-        search = w.end;
         last_word_end = Some(w.end);
+        next = find_word_start(s.get(w.end..).unwrap_or_default()).map(|o| o + w.end);
     }
-    flush_words(pending_cs, &mut pending, &mut out);
-    raw_to_string(s.get(i..).unwrap_or_default(), opts.raw, &mut out);
-    Cow::Owned(out)
+    d.text(s.get(i..).unwrap_or_default());
+    d.finish()
+}
+
+/// Builds a display name from the tokens of a phrase under the strict rules: an atom is
+/// decoded only when it is one whole encoded word (RFC 2047 section 5 (3)); quoted strings
+/// and other atoms are kept as they are; encoded words separated only by white space are
+/// joined.
+pub(crate) struct StrictPhrase<'a> {
+    d: Decoder<'a>,
+    last_word: bool,
+}
+
+impl<'a> StrictPhrase<'a> {
+    pub(crate) fn new(raw: RawCharset) -> Self {
+        Self { d: Decoder::new(64, raw), last_word: false }
+    }
+
+    /// An atom; `space` when white space precedes it, `adjacent` when only white space
+    /// separates it from the previous token.
+    pub(crate) fn atom(&mut self, atom: &'a [u8], space: bool, adjacent: bool) {
+        let word = (atom.starts_with(b"=?"))
+            .then(|| parse_word(atom, 0))
+            .flatten()
+            .filter(|w| w.end == atom.len() && strict_syntax(w, atom.len()))
+            .filter(|w| !w.q || phrase_q_ok(w.text));
+        match word {
+            Some(w) => {
+                if !(self.last_word && adjacent) {
+                    self.d.flush();
+                    if space {
+                        self.d.out.push(' ');
+                    }
+                }
+                self.d.word(&w);
+                self.last_word = true;
+            }
+            None => self.other(atom, space),
+        }
+    }
+
+    /// Any other token's text (quoted string content, a special, a domain literal).
+    pub(crate) fn other(&mut self, text: &[u8], space: bool) {
+        self.d.flush();
+        if space {
+            self.d.out.push(' ');
+        }
+        self.d.text(text);
+        self.last_word = false;
+    }
+
+    pub(crate) fn finish(self) -> String {
+        let mut s = self.d.finish();
+        s.retain(|c| c != '\r' && c != '\n');
+        s
+    }
 }
 
 /// Decodes one value that may be a sequence of encoded words (display names, parameters):
@@ -273,5 +821,233 @@ mod tests {
         assert_eq!(d("=?bogus?Q?a?="), "a");
         assert_eq!(d("=?utf-8?X?a?="), "=?utf-8?X?a?=");
         assert_eq!(d("plain  text"), "plain  text");
+    }
+}
+
+/// The decoder as it was before the single-pass rewrite (unfold into a new buffer, every
+/// word's octets into a vector, conversion through `charset::decode_append`), kept as the
+/// reference the fast path must equal.
+#[cfg(test)]
+mod reference {
+    use super::{RawCharset, TextOptions, find_word_start, parse_word, unfold};
+    use crate::{charset, transfer};
+    use std::borrow::Cow;
+
+    fn raw_to_string(bytes: &[u8], raw: RawCharset, out: &mut String) {
+        match raw {
+            RawCharset::Utf8Lossy => out.push_str(&String::from_utf8_lossy(bytes)),
+            RawCharset::Fallback => out.push_str(&charset::decode_fallback(bytes, None)),
+            RawCharset::FallbackWith(l) => {
+                out.push_str(&charset::decode_fallback(bytes, Some(l)));
+            }
+        }
+    }
+
+    fn q_word_into(input: &[u8], out: &mut Vec<u8>) {
+        let mut i = 0;
+        while let Some(&c) = input.get(i) {
+            match c {
+                b'_' => out.push(b' '),
+                b'=' => {
+                    let h = input.get(i + 1).and_then(|&c| (c as char).to_digit(16));
+                    let l = input.get(i + 2).and_then(|&c| (c as char).to_digit(16));
+                    if let (Some(h), Some(l)) = (h, l) {
+                        out.push(u8::try_from(h * 16 + l).unwrap());
+                        i += 3;
+                        continue;
+                    }
+                    out.push(b'=');
+                }
+                _ => out.push(c),
+            }
+            i += 1;
+        }
+    }
+
+    fn flush_words(charset: &[u8], buf: &mut Vec<u8>, out: &mut String) {
+        if buf.is_empty() {
+            return;
+        }
+        let label = String::from_utf8_lossy(charset);
+        let start = out.len();
+        if !charset::decode_append(&label, buf, out) {
+            out.push_str(&String::from_utf8_lossy(buf));
+        }
+        let tail: String = out[start..].chars().filter(|&c| c != '\r' && c != '\n').collect();
+        out.truncate(start);
+        out.push_str(&tail);
+        buf.clear();
+    }
+
+    /// True when `raw` has no line break and no `=?`: one pass, for short header values.
+    fn is_plain(raw: &[u8]) -> bool {
+        if raw.len() > 256 {
+            return memchr::memchr2(b'\r', b'\n', raw).is_none() && find_word_start(raw).is_none();
+        }
+        let mut prev_eq = false;
+        for &c in raw {
+            if c == b'\r' || c == b'\n' || (prev_eq && c == b'?') {
+                return false;
+            }
+            prev_eq = c == b'=';
+        }
+        true
+    }
+
+    pub(super) fn decode_text(raw: &[u8], opts: TextOptions) -> Cow<'_, str> {
+        assert!(opts.lenient, "the reference covers lenient decoding");
+        if is_plain(raw)
+            && let Ok(s) = core::str::from_utf8(raw)
+        {
+            return Cow::Borrowed(s);
+        }
+        let s = unfold(raw);
+        let mut out = String::new();
+        let mut pending: Vec<u8> = Vec::new();
+        let mut pending_cs: &[u8] = &[];
+        let mut i = 0;
+        let mut search = 0;
+        let mut last_word_end: Option<usize> = None;
+        while let Some(off) = find_word_start(&s[search..]) {
+            let at = search + off;
+            let Some(w) = parse_word(&s, at) else {
+                search = at + 2;
+                continue;
+            };
+            let between = &s[i..at];
+            let only_ws = between.iter().all(|&c| c == b' ' || c == b'\t');
+            if last_word_end != Some(i) || !only_ws {
+                flush_words(pending_cs, &mut pending, &mut out);
+                raw_to_string(between, opts.raw, &mut out);
+            }
+            if !pending.is_empty() && !pending_cs.eq_ignore_ascii_case(w.charset) {
+                flush_words(pending_cs, &mut pending, &mut out);
+            }
+            pending_cs = w.charset;
+            if w.q {
+                q_word_into(w.text, &mut pending);
+            } else {
+                pending.extend_from_slice(&transfer::base64(w.text).data);
+            }
+            i = w.end;
+            search = w.end;
+            last_word_end = Some(w.end);
+        }
+        flush_words(pending_cs, &mut pending, &mut out);
+        raw_to_string(&s[i..], opts.raw, &mut out);
+        Cow::Owned(out)
+    }
+}
+
+#[cfg(test)]
+mod equivalence {
+    use super::{TextOptions, decode_text, reference};
+    use crate::text::RawCharset;
+    use proptest::prelude::*;
+
+    const LABELS: &[&str] = &[
+        "utf-8",
+        "UTF-8",
+        "utf8",
+        "us-ascii",
+        "iso-8859-1",
+        "ISO-8859-2",
+        "koi8-r",
+        "windows-1251",
+        "windows-1255",
+        "shift_jis",
+        "iso-2022-jp",
+        "utf-16le",
+        "utf-7",
+        "latin1",
+        "x-unknown",
+        "UTF-8*en",
+        "\u{b}utf-8",
+        "\u{a0}iso-8859-1",
+        "\u{e9}",
+        "",
+        "utf-8 ",
+    ];
+
+    fn b64(data: &[u8]) -> String {
+        String::from_utf8(crate::transfer::encode_base64(data)).unwrap().replace("\r\n", "")
+    }
+
+    fn q(data: &[u8]) -> String {
+        data.iter()
+            .map(|&c| match c {
+                b' ' => "_".to_string(),
+                b'!'..=b'~' if c != b'=' && c != b'?' && c != b'_' => (c as char).to_string(),
+                _ => format!("={c:02X}"),
+            })
+            .collect()
+    }
+
+    fn piece() -> impl Strategy<Value = Vec<u8>> {
+        let word = (
+            0..LABELS.len(),
+            any::<bool>(),
+            prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..12),
+                proptest::collection::vec(any::<u8>(), 200..400),
+                Just("\u{e9}\u{20ac}".as_bytes().to_vec()),
+                Just(b"\r\nBcc: x".to_vec()),
+            ],
+            0..4u8,
+        )
+            .prop_map(|(l, is_q, data, mangle)| {
+                let text = if is_q { q(&data) } else { b64(&data) };
+                let text = match mangle {
+                    0 => text,
+                    1 => text.replacen('=', "", 1),
+                    2 => format!("{text}?x"),
+                    _ => text.chars().take(text.len() / 2).collect(),
+                };
+                format!("=?{}?{}?{}?=", LABELS[l], if is_q { "Q" } else { "b" }, text).into_bytes()
+            });
+        prop_oneof![
+            4 => word,
+            1 => Just(b" ".to_vec()),
+            1 => Just(b"  \t".to_vec()),
+            1 => Just(b"\r\n ".to_vec()),
+            1 => Just(b"\r\n".to_vec()),
+            1 => Just(b"\n".to_vec()),
+            1 => Just(b"=?".to_vec()),
+            1 => Just(b"?=".to_vec()),
+            1 => Just(b"(\"".to_vec()),
+            1 => Just(b"\xe9t\xe9".to_vec()),
+            1 => Just("caf\u{e9}".as_bytes().to_vec()),
+            1 => Just(b"\xc3".to_vec()),
+            1 => Just(b"=?utf-8?q?".to_vec()),
+            2 => proptest::collection::vec(any::<u8>(), 0..8),
+            2 => "[a-z =?_]{0,10}".prop_map(String::into_bytes),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn fast_path_equals_reference(pieces in proptest::collection::vec(piece(), 0..10)) {
+            let raw = pieces.concat();
+            for opts in [
+                TextOptions::default(),
+                TextOptions::LENIENT_LOSSY,
+                TextOptions { lenient: true, raw: RawCharset::FallbackWith("koi8-r") },
+            ] {
+                prop_assert_eq!(decode_text(&raw, opts), reference::decode_text(&raw, opts));
+            }
+        }
+    }
+
+    #[test]
+    fn long_folded_values_equal_reference() {
+        let mut raw = Vec::new();
+        for i in 0..80 {
+            raw.extend_from_slice(
+                format!("=?utf-8?Q?caf=C3=A9_{i}?= =?koi8-r?B?8NLJ18XU?= x\r\n ").as_bytes(),
+            );
+        }
+        let opts = TextOptions::default();
+        assert_eq!(decode_text(&raw, opts), reference::decode_text(&raw, opts));
     }
 }
