@@ -1,8 +1,6 @@
 //! Address lists (RFC 5322 3.4 with the obsolete syntax of 4.4): mailboxes, groups, quoted
 //! and encoded display names, comments, obsolete routes.
 
-use std::borrow::Cow;
-
 use crate::text::{
     Context, RawCharset, StrictPhrase, TextOptions, decode_in, decode_text, raw_to_string, unfold,
 };
@@ -273,26 +271,14 @@ fn spec_text(toks: &[(Tok, bool)], raw: RawCharset) -> String {
 
 /// Parses one mailbox from tokens `toks` (no top-level ',' inside).
 fn mailbox(toks: &[(Tok, bool)], opts: TextOptions) -> Option<Mailbox> {
-    let mut comments = Vec::new();
-    let toks: Cow<'_, [(Tok, bool)]> = if toks.iter().any(|(t, _)| matches!(t, Tok::Comment(_))) {
-        let mut rest = Vec::with_capacity(toks.len());
-        let mut after_comment = false;
-        for (t, ws) in toks {
-            if let Tok::Comment(c) = t {
-                comments.push(comment_text(c, opts));
-                after_comment = true;
-            } else {
-                // a comment counts as white space before the next token
-                rest.push((t.clone(), *ws || after_comment));
-                after_comment = false;
-            }
-        }
-        Cow::Owned(rest)
-    } else {
-        Cow::Borrowed(toks)
-    };
-    let toks = &*toks;
-    if toks.is_empty() {
+    let comments: Vec<String> = toks
+        .iter()
+        .filter_map(|(t, _)| match t {
+            Tok::Comment(c) => Some(comment_text(c, opts)),
+            _ => None,
+        })
+        .collect();
+    if toks.iter().all(|(t, _)| matches!(t, Tok::Comment(_))) {
         return None;
     }
     let raw = opts.raw;
@@ -302,7 +288,10 @@ fn mailbox(toks: &[(Tok, bool)], opts: TextOptions) -> Option<Mailbox> {
         let gt = rest.iter().position(|(t, _)| *t == Tok::Special(b'>')).unwrap_or(rest.len());
         let mut inner = rest.get(..gt).unwrap_or_default();
         // obsolete route: @a,@b:
-        if inner.first().is_some_and(|(t, _)| *t == Tok::Special(b'@'))
+        if inner
+            .iter()
+            .find(|(t, _)| !matches!(t, Tok::Comment(_)))
+            .is_some_and(|(t, _)| *t == Tok::Special(b'@'))
             && let Some(colon) = inner.iter().position(|(t, _)| *t == Tok::Special(b':'))
         {
             inner = inner.get(colon + 1..).unwrap_or_default();
