@@ -139,7 +139,11 @@ pub fn parse_list_id(value: &[u8]) -> Option<ListId> {
     let lt = memchr::memchr(b'<', &v)?;
     let gt = memchr::memchr(b'>', v.get(lt..)?)? + lt;
     let id = String::from_utf8_lossy(v.get(lt + 1..gt)?).trim().to_string();
-    let desc = crate::text::decode_text(v.get(..lt)?, crate::text::TextOptions::default());
+    let desc = crate::text::decode_in(
+        v.get(..lt)?,
+        crate::text::Context::Phrase,
+        crate::text::TextOptions::default(),
+    );
     let desc = desc.trim().trim_matches('"').trim().to_string();
     Some(ListId { description: (!desc.is_empty()).then_some(desc), id })
 }

@@ -512,7 +512,23 @@ fn b_decode(text: &[u8], dst: &mut [u8]) -> usize {
             *written += 1;
         }
     };
-    for &ch in text {
+    // whole quanta of alphabet characters first, four lookups at a time
+    let mut rest = text;
+    while let Some((&[c0, c1, c2, c3], tail)) = rest.split_first_chunk::<4>() {
+        let sextet = |c: u8| B64.get(usize::from(c)).copied().unwrap_or(0xFF);
+        let (v0, v1, v2, v3) = (sextet(c0), sextet(c1), sextet(c2), sextet(c3));
+        if (v0 | v1 | v2 | v3) & 0xC0 != 0 {
+            break;
+        }
+        let quantum =
+            u32::from(v0) << 18 | u32::from(v1) << 12 | u32::from(v2) << 6 | u32::from(v3);
+        let [_, o1, o2, o3] = quantum.to_be_bytes();
+        put(o1, &mut written);
+        put(o2, &mut written);
+        put(o3, &mut written);
+        rest = tail;
+    }
+    for &ch in rest {
         let value = B64.get(usize::from(ch)).copied().unwrap_or(0xFF);
         if value == 0xFE {
             break;
