@@ -10,7 +10,7 @@ pub(crate) enum Class {
     /// UTF-7 (RFC 2152), decoded by hand.
     Utf7,
     /// A single-byte charset: ASCII as it is, the upper half through this table.
-    Single(&'static [char; 128]),
+    Single(&'static Upper),
     /// Any other WHATWG encoding, through `encoding_rs`.
     Encoding(&'static encoding_rs::Encoding),
 }
@@ -26,22 +26,74 @@ pub(crate) fn classify_bytes(label: &[u8]) -> Option<Class> {
     frequent(label).or_else(|| classify_slow(label))
 }
 
-/// The labels of most mail, matched once lowercased on the stack (no table walk).
+/// A label of at most 16 octets, lowercased and packed into two words, with its length.
+type Packed = (u64, u64, usize);
+
+// A const fn over a label literal: the indices stay below 16 and the label's length.
+#[allow(clippy::indexing_slicing)]
+const fn packed(label: &[u8]) -> Packed {
+    let mut buf = [0u8; 16];
+    let mut i = 0;
+    while i < label.len() && i < 16 {
+        buf[i] = label[i].to_ascii_lowercase();
+        i += 1;
+    }
+    let [a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7] = buf;
+    (
+        u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]),
+        u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]),
+        label.len(),
+    )
+}
+
+/// ASCII capitals of eight octets lowercased at once.
+fn lower8(x: u64) -> u64 {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let seven = x & !HIGH;
+    let from_a = seven + LOW * u64::from(0x80 - b'A');
+    let past_z = seven + LOW * u64::from(0x80 - b'Z' - 1);
+    let upper = from_a & !past_z & !x & HIGH;
+    x | (upper >> 2)
+}
+
+/// `label` lowercased and packed like [`packed`]; `None` beyond 16 octets.
+fn pack_lower(label: &[u8]) -> Option<Packed> {
+    if label.len() > 16 {
+        return None;
+    }
+    let mut buf = [0u8; 16];
+    for (d, &c) in buf.iter_mut().zip(label) {
+        *d = c;
+    }
+    let lo = buf.first_chunk::<8>().copied().map(u64::from_le_bytes)?;
+    let hi = buf.last_chunk::<8>().copied().map(u64::from_le_bytes)?;
+    Some((lower8(lo), lower8(hi), label.len()))
+}
+
+/// The labels of most mail, compared as two words (no table walk, no string compare).
 fn frequent(label: &[u8]) -> Option<Class> {
-    let mut buf = [0u8; 12];
-    let lower = buf.get_mut(..label.len())?;
-    lower.copy_from_slice(label);
-    lower.make_ascii_lowercase();
+    const UTF_8: Packed = packed(b"utf-8");
+    const UTF8: Packed = packed(b"utf8");
+    const US_ASCII: Packed = packed(b"us-ascii");
+    const ASCII: Packed = packed(b"ascii");
+    const ISO_8859_1: Packed = packed(b"iso-8859-1");
+    const WINDOWS_1252: Packed = packed(b"windows-1252");
+    const ISO_8859_15: Packed = packed(b"iso-8859-15");
+    const ISO_8859_2: Packed = packed(b"iso-8859-2");
+    const KOI8_R: Packed = packed(b"koi8-r");
+    const WINDOWS_1251: Packed = packed(b"windows-1251");
+    const WINDOWS_1250: Packed = packed(b"windows-1250");
     // indices into `single_byte_encodings`
-    let single = |i: usize| single_byte_tables().get(i).map(|(_, t)| Class::Single(t));
-    match &*lower {
-        b"utf-8" | b"utf8" | b"us-ascii" | b"ascii" => Some(Class::Utf8),
-        b"iso-8859-1" | b"windows-1252" => single(0),
-        b"iso-8859-15" => single(1),
-        b"iso-8859-2" => single(2),
-        b"koi8-r" => single(3),
-        b"windows-1251" => single(4),
-        b"windows-1250" => single(5),
+    let single = |i: usize| single_byte_tables().get(i).map(Class::Single);
+    match pack_lower(label)? {
+        UTF_8 | UTF8 | US_ASCII | ASCII => Some(Class::Utf8),
+        ISO_8859_1 | WINDOWS_1252 => single(0),
+        ISO_8859_15 => single(1),
+        ISO_8859_2 => single(2),
+        KOI8_R => single(3),
+        WINDOWS_1251 => single(4),
+        WINDOWS_1250 => single(5),
         _ => None,
     }
 }
@@ -109,41 +161,50 @@ fn single_byte_encodings() -> [&'static encoding_rs::Encoding; 28] {
     ]
 }
 
-type UpperHalves = [(&'static encoding_rs::Encoding, [char; 128]); 28];
-
-/// The upper half (octets 0x80 to 0xFF) of a single-byte encoding, built once from
-/// `encoding_rs` itself so both decode alike.
-fn single_byte_table(enc: &'static encoding_rs::Encoding) -> Option<&'static [char; 128]> {
-    single_byte_tables().iter().find(|(e, _)| core::ptr::eq(*e, enc)).map(|(_, t)| t)
+/// The upper half (octets 0x80 to 0xFF) of a single-byte encoding.
+#[derive(Debug)]
+pub(crate) struct Upper {
+    encoding: &'static encoding_rs::Encoding,
+    chars: [char; 128],
 }
 
-fn single_byte_tables() -> &'static UpperHalves {
-    static TABLES: std::sync::OnceLock<UpperHalves> = std::sync::OnceLock::new();
-    TABLES.get_or_init(|| {
-        single_byte_encodings().map(|e| {
-            let mut t = ['\u{FFFD}'; 128];
-            for (octet, slot) in (0x80..=0xFFu8).zip(t.iter_mut()) {
-                // through a decoder and a stack buffer: building the tables allocates nothing
-                let mut dec = e.new_decoder_without_bom_handling();
-                let mut buf = [0u8; 8];
-                let (_, _, written, _) = dec.decode_to_utf8(&[octet], &mut buf, true);
-                let s = buf.get(..written).and_then(|b| core::str::from_utf8(b).ok());
-                *slot = s.and_then(|s| s.chars().next()).unwrap_or('\u{FFFD}');
-            }
-            (e, t)
-        })
-    })
+impl Upper {
+    /// Built once from `encoding_rs` itself, so both decode alike; allocates nothing.
+    fn new(encoding: &'static encoding_rs::Encoding) -> Self {
+        let mut chars = ['\u{FFFD}'; 128];
+        for (octet, slot) in (0x80..=0xFFu8).zip(chars.iter_mut()) {
+            let mut dec = encoding.new_decoder_without_bom_handling();
+            let mut buf = [0u8; 8];
+            let (_, _, written, _) = dec.decode_to_utf8(&[octet], &mut buf, true);
+            let s = buf.get(..written).and_then(|b| core::str::from_utf8(b).ok());
+            *slot = s.and_then(|s| s.chars().next()).unwrap_or('\u{FFFD}');
+        }
+        Self { encoding, chars }
+    }
+
+    fn char(&self, octet: u8) -> Option<char> {
+        self.chars.get(usize::from(octet.wrapping_sub(0x80))).copied()
+    }
+}
+
+fn single_byte_table(enc: &'static encoding_rs::Encoding) -> Option<&'static Upper> {
+    single_byte_tables().iter().find(|u| core::ptr::eq(u.encoding, enc))
+}
+
+fn single_byte_tables() -> &'static [Upper; 28] {
+    static TABLES: std::sync::OnceLock<[Upper; 28]> = std::sync::OnceLock::new();
+    TABLES.get_or_init(|| single_byte_encodings().map(Upper::new))
 }
 
 /// Appends octets of a single-byte charset, CR and LF left out.
-pub(crate) fn single_byte_append(table: &[char; 128], bytes: &[u8], out: &mut String) {
+pub(crate) fn single_byte_append(table: &Upper, bytes: &[u8], out: &mut String) {
     for &b in bytes {
-        if b < 0x80 {
-            if b != b'\r' && b != b'\n' {
-                out.push(char::from(b));
+        if b >= 0x80 {
+            if let Some(c) = table.char(b) {
+                out.push(c);
             }
-        } else if let Some(&c) = table.get(usize::from(b - 0x80)) {
-            out.push(c);
+        } else if b != b'\r' && b != b'\n' {
+            out.push(char::from(b));
         }
     }
 }
@@ -170,10 +231,10 @@ pub fn decode<'a>(label: &str, bytes: &'a [u8]) -> Option<Cow<'a, str>> {
 }
 
 /// Like [`single_byte_append`], CR and LF kept.
-fn single_byte_push(table: &[char; 128], bytes: &[u8], out: &mut String) {
+fn single_byte_push(table: &Upper, bytes: &[u8], out: &mut String) {
     for &b in bytes {
-        match table.get(usize::from(b.wrapping_sub(0x80))) {
-            Some(&c) => out.push(c),
+        match table.char(b) {
+            Some(c) => out.push(c),
             None => out.push(char::from(b)),
         }
     }
@@ -377,5 +438,21 @@ mod tests {
         }
         assert!(frequent(b"shift_jis").is_none());
         assert!(frequent(b"a-label-longer-than-twelve").is_none());
+    }
+
+    #[test]
+    fn packed_labels_lowercase_capitals_only() {
+        let all: Vec<u8> = (0..=255).collect();
+        for chunk in all.chunks(16) {
+            let lower: Vec<u8> = chunk.iter().map(u8::to_ascii_lowercase).collect();
+            assert_eq!(pack_lower(chunk), pack_lower(&lower), "{chunk:?}");
+            let (lo, hi, n) = pack_lower(chunk).unwrap();
+            let mut bytes = lo.to_le_bytes().to_vec();
+            bytes.extend_from_slice(&hi.to_le_bytes());
+            assert_eq!(&bytes[..n], &lower[..], "{chunk:?}");
+        }
+        assert_eq!(pack_lower(b"UTF-8"), Some(packed(b"utf-8")));
+        assert_ne!(pack_lower(b"utf-8\0"), Some(packed(b"utf-8")));
+        assert!(pack_lower(&[b'a'; 17]).is_none());
     }
 }
