@@ -15,6 +15,11 @@ pub(crate) enum Class {
     Encoding(&'static encoding_rs::Encoding),
 }
 
+/// windows-1252, the last resort of raw 8-bit header text.
+pub(crate) fn windows_1252() -> Class {
+    single_byte_tables().first().map_or(Class::Encoding(encoding_rs::WINDOWS_1252), Class::Single)
+}
+
 /// Resolves a trimmed charset label (case-insensitive); `None` when it names no known charset.
 /// Allocates nothing.
 pub(crate) fn classify(label: &str) -> Option<Class> {

@@ -78,10 +78,23 @@ pub(crate) fn raw_to_string(bytes: &[u8], raw: RawCharset, out: &mut String) {
         out.push_str(s);
         return;
     }
-    match raw {
-        RawCharset::Utf8Lossy => out.push_str(&String::from_utf8_lossy(bytes)),
-        RawCharset::Fallback => out.push_str(&charset::decode_fallback(bytes, None)),
-        RawCharset::FallbackWith(l) => out.push_str(&charset::decode_fallback(bytes, Some(l))),
+    // straight into `out`, no intermediate string (as `charset::decode_fallback` would make)
+    let class = match raw {
+        RawCharset::Utf8Lossy => Class::Utf8,
+        RawCharset::Fallback => charset::windows_1252(),
+        RawCharset::FallbackWith(l) => {
+            charset::classify(l.trim()).unwrap_or_else(charset::windows_1252)
+        }
+    };
+    if let Class::Utf8 = class {
+        for chunk in bytes.utf8_chunks() {
+            out.push_str(chunk.valid());
+            if !chunk.invalid().is_empty() {
+                out.push('\u{FFFD}');
+            }
+        }
+    } else {
+        charset::append_class(class, bytes, out);
     }
 }
 
@@ -1049,6 +1062,9 @@ mod equivalence {
                 TextOptions::default(),
                 TextOptions::LENIENT_LOSSY,
                 TextOptions { lenient: true, raw: RawCharset::FallbackWith("koi8-r") },
+                TextOptions { lenient: true, raw: RawCharset::FallbackWith(" Shift_JIS") },
+                TextOptions { lenient: true, raw: RawCharset::FallbackWith("utf-7") },
+                TextOptions { lenient: true, raw: RawCharset::FallbackWith("x-unknown") },
             ] {
                 prop_assert_eq!(decode_text(&raw, opts), reference::decode_text(&raw, opts));
             }
