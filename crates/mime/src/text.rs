@@ -160,6 +160,22 @@ struct Word<'a> {
 /// needs: any charset without white space, encoded text up to the first `?=` without white
 /// space.
 fn parse_word(s: &[u8], at: usize) -> Option<Word<'_>> {
+    parse_word_in(s, at, &mut Scan::default())
+}
+
+/// What the last search for the end of encoded text found: `Ok(end)`, the first `?=` with no
+/// white space between `from` and it, or `Err(stop)`, white space or the end of the input
+/// with no `?=` between `from` and it. A later candidate whose text starts in that span has
+/// the same answer, so hostile input full of `=?` is never scanned twice (linear, not
+/// quadratic).
+#[derive(Debug, Clone, Copy, Default)]
+struct Scan {
+    from: usize,
+    found: Option<Result<usize, usize>>,
+}
+
+/// Like [`parse_word`], remembering its search in `scan`.
+fn parse_word_in<'s>(s: &'s [u8], at: usize, scan: &mut Scan) -> Option<Word<'s>> {
     // spans are short: plain loops beat a vectorised search here
     let rest = s.get(at + 2..)?;
     let q1 = rest.iter().position(|&c| c == b'?' || c.is_ascii_whitespace())?;
@@ -174,7 +190,16 @@ fn parse_word(s: &[u8], at: usize) -> Option<Word<'_>> {
     };
     let text_start = q1 + 3;
     let tail = rest.get(text_start..)?;
-    let end = text_end(tail)?;
+    let from = at + 2 + text_start;
+    let end = match scan.found {
+        Some(Ok(e)) if from >= scan.from && from <= e => e - from,
+        Some(Err(stop)) if from >= scan.from && from <= stop => return None,
+        _ => {
+            let r = text_end(tail);
+            *scan = Scan { from, found: Some(r.map(|e| from + e).map_err(|e| from + e)) };
+            r.ok()?
+        }
+    };
     let text = tail.get(..end)?;
     let charset = match label_full.iter().position(|&c| c == b'*') {
         Some(p) => label_full.get(..p)?,
@@ -197,10 +222,10 @@ fn any_equal(x: u64, c: u8) -> bool {
     any_below(x ^ (LOW * u64::from(c)), 1)
 }
 
-/// The length of encoded text: up to the first `?=`. `None` when white space (or a line
-/// break) comes first, or no `?=` follows. Eight octets at a time while none is a `?` or
+/// The length of encoded text: up to the first `?=`. `Err` with the position of the white
+/// space (or line break) that comes first, or of the end when no `?=` follows. Eight octets at a time while none is a `?` or
 /// below `!`.
-fn text_end(tail: &[u8]) -> Option<usize> {
+fn text_end(tail: &[u8]) -> Result<usize, usize> {
     let mut i = 0;
     while let Some(chunk) = tail.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
         let x = u64::from_le_bytes(chunk);
@@ -210,9 +235,9 @@ fn text_end(tail: &[u8]) -> Option<usize> {
         i += 8;
     }
     loop {
-        match *tail.get(i)? {
-            b'?' if tail.get(i + 1) == Some(&b'=') => return Some(i),
-            b' ' | b'\t' | b'\r' | b'\n' => return None,
+        match tail.get(i) {
+            Some(b'?') if tail.get(i + 1) == Some(&b'=') => return Ok(i),
+            None | Some(b' ' | b'\t' | b'\r' | b'\n') => return Err(i.min(tail.len())),
             _ => i += 1,
         }
     }
@@ -304,9 +329,10 @@ fn is_wsp(c: Option<u8>) -> bool {
     matches!(c, None | Some(b' ' | b'\t'))
 }
 
-/// What may stand right before an atom of a phrase (as the address parser splits them).
+/// What may stand right before an atom of a phrase (as the address parser splits them; the
+/// `)` that closes a comment is checked apart).
 fn phrase_before(c: Option<u8>) -> bool {
-    is_wsp(c) || matches!(c, Some(b')' | b'"' | b']' | b'<' | b'>' | b'@' | b',' | b':' | b';'))
+    is_wsp(c) || matches!(c, Some(b'"' | b']' | b'<' | b'>' | b'@' | b',' | b':' | b';'))
 }
 
 /// What may stand right after an atom of a phrase.
@@ -317,15 +343,26 @@ fn phrase_after(c: Option<u8>) -> bool {
 /// The position of a strict scan: inside a quoted string or a comment, or not.
 struct Strict {
     context: Context,
+    scan: Scan,
     pos: usize,
     depth: usize,
     quoted: bool,
     escape: bool,
+    /// Where the last comment closed (its `)`), in a phrase.
+    closed: Option<usize>,
 }
 
 impl Strict {
     fn new(context: Context) -> Self {
-        Self { context, pos: 0, depth: 0, quoted: false, escape: false }
+        Self {
+            context,
+            scan: Scan::default(),
+            pos: 0,
+            depth: 0,
+            quoted: false,
+            escape: false,
+            closed: None,
+        }
     }
 
     /// Follows quoted strings and comments up to `to`.
@@ -333,7 +370,7 @@ impl Strict {
         if self.context == Context::Unstructured {
             return;
         }
-        for &c in s.get(self.pos..to).unwrap_or_default() {
+        for (k, &c) in s.get(self.pos..to).unwrap_or_default().iter().enumerate() {
             if self.escape {
                 self.escape = false;
             } else if self.quoted {
@@ -348,7 +385,12 @@ impl Strict {
                         self.escape = true;
                     }
                     b'(' => self.depth += 1,
-                    b')' => self.depth = self.depth.saturating_sub(1),
+                    b')' => {
+                        if self.depth == 1 {
+                            self.closed = Some(self.pos + k);
+                        }
+                        self.depth = self.depth.saturating_sub(1);
+                    }
                     b'"' if self.depth == 0 && self.context == Context::Phrase => {
                         self.quoted = true;
                     }
@@ -365,7 +407,7 @@ impl Strict {
         if self.quoted || self.escape {
             return None;
         }
-        let w = parse_word(s, at)?;
+        let w = parse_word_in(s, at, &mut self.scan)?;
         if !strict_syntax(&w, w.end - at) {
             return None;
         }
@@ -379,7 +421,10 @@ impl Strict {
                 && (is_wsp(after) || after == Some(b')'))
                 && (!w.q || comment_q_ok(w.text))
         } else {
-            phrase_before(before) && phrase_after(after) && (!w.q || phrase_q_ok(w.text))
+            let after_comment = before == Some(b')') && self.closed == at.checked_sub(1);
+            (phrase_before(before) || after_comment)
+                && phrase_after(after)
+                && (!w.q || phrase_q_ok(w.text))
         };
         if ok {
             // the word is one token: nothing in it opens a quote or a comment
@@ -722,11 +767,13 @@ pub fn decode_in(raw: &[u8], context: Context, opts: TextOptions) -> Cow<'_, str
 fn decode_unfolded(s: &[u8], first: Option<usize>, context: Context, opts: TextOptions) -> String {
     let mut d = Decoder::new(s.len(), opts.raw);
     let mut strict = Strict::new(context);
+    let mut scan = Scan::default();
     let mut i = 0; // start of text not yet written
     let mut last_word_end: Option<usize> = None;
     let mut next = first;
     while let Some(at) = next {
-        let word = if opts.lenient { parse_word(s, at) } else { strict.word_at(s, at) };
+        let word =
+            if opts.lenient { parse_word_in(s, at, &mut scan) } else { strict.word_at(s, at) };
         let Some(w) = word else {
             next = find_word_start(s.get(at + 2..).unwrap_or_default()).map(|o| o + at + 2);
             continue;
@@ -840,6 +887,23 @@ mod tests {
         // "é" split across two words of one charset
         assert_eq!(d("=?utf-8?B?w6k=?="), "é");
         assert_eq!(d("=?utf-8?Q?=C3?= =?utf-8?Q?=A9?="), "é");
+    }
+
+    #[test]
+    fn hostile_candidates_stay_linear() {
+        // every "=?" starts a word whose text never ends: each must not rescan the rest
+        let unended = b"=?a?q?x".repeat(150_000);
+        let t = decode_text(&unended, TextOptions::default());
+        assert_eq!(t.as_bytes(), &unended[..]);
+        assert_eq!(decode_text(&unended, TextOptions::STRICT).as_bytes(), &unended[..]);
+        // one huge word full of candidates, rejected in strict mode (longer than 75)
+        let mut nested = b"=?utf-8?q?".to_vec();
+        nested.extend_from_slice(&b")=?a?q?x".repeat(150_000));
+        nested.extend_from_slice(b"?=");
+        for ctx in [Context::Unstructured, Context::Phrase, Context::Comment] {
+            assert_eq!(decode_in(&nested, ctx, TextOptions::STRICT).len(), nested.len());
+        }
+        assert_eq!(decode_text(&nested, TextOptions::default()).len(), nested.len() - 12);
     }
 
     #[test]

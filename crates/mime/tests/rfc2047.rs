@@ -171,6 +171,9 @@ fn phrases_decode_whole_atoms_only() {
         pair("\"a\" b (c)", "\"=?utf-8?Q?a?=\" b (c)")
     );
     assert_eq!(both(Context::Phrase, "x=?utf-8?Q?b?="), pair("xb", "x=?utf-8?Q?b?="));
+    // a comment ends an atom; a stray ")" does not
+    assert_eq!(both(Context::Phrase, "(c)=?utf-8?Q?b?="), same("(c)b"));
+    assert_eq!(both(Context::Phrase, "c)=?utf-8?Q?b?="), pair("c)b", "c)=?utf-8?Q?b?="));
 }
 
 #[test]
