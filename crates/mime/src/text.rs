@@ -135,6 +135,12 @@ fn unfold_into(value: &[u8], first_break: usize, buf: &mut [u8]) -> usize {
 
 /// Position of the next `=?` (a short search: no searcher to build).
 fn find_word_start(s: &[u8]) -> Option<usize> {
+    // the next word mostly follows after a space or two: look there before searching
+    for (i, pair) in s.windows(2).take(4).enumerate() {
+        if pair == b"=?" {
+            return Some(i);
+        }
+    }
     let mut i = 0;
     while let Some(off) = memchr::memchr(b'=', s.get(i..)?) {
         if s.get(i + off + 1) == Some(&b'?') {
