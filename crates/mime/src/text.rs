@@ -742,6 +742,26 @@ pub fn decode_text(raw: &[u8], opts: TextOptions) -> Cow<'_, str> {
     decode_in(raw, Context::Unstructured, opts)
 }
 
+/// A field value as text, trimmed: the raw value without surrounding white space and line
+/// breaks, decoded like [`decode_text`], then without surrounding spaces and tabs. The same
+/// as trimming before and after [`decode_text`], without a second string when the decoded
+/// text has white space at its ends.
+pub fn decode_field(raw: &[u8], opts: TextOptions) -> Cow<'_, str> {
+    let is_space = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    let start = raw.iter().position(|c| !is_space(c)).unwrap_or(raw.len());
+    let end = raw.iter().rposition(|c| !is_space(c)).map_or(start, |e| e + 1);
+    match decode_text(raw.get(start..end).unwrap_or_default(), opts) {
+        Cow::Borrowed(b) => Cow::Borrowed(b.trim_matches([' ', '\t'])),
+        Cow::Owned(mut o) => {
+            let kept = o.trim_end_matches([' ', '\t']).len();
+            o.truncate(kept);
+            let lead = o.len() - o.trim_start_matches([' ', '\t']).len();
+            o.drain(..lead);
+            Cow::Owned(o)
+        }
+    }
+}
+
 /// Decodes header text from `context` (which matters in strict mode only, see [`Context`]):
 /// unfolded, encoded words decoded, everything else (quotes, parentheses) kept as written.
 /// Borrows when the value is UTF-8 without line breaks or `=?`; otherwise makes one string
@@ -893,6 +913,30 @@ mod tests {
         // "é" split across two words of one charset
         assert_eq!(d("=?utf-8?B?w6k=?="), "é");
         assert_eq!(d("=?utf-8?Q?=C3?= =?utf-8?Q?=A9?="), "é");
+    }
+
+    #[test]
+    fn decode_field_trims_like_before_and_after() {
+        fn trim_raw(v: &[u8]) -> &[u8] {
+            let sp = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+            let s = v.iter().position(|c| !sp(c)).unwrap_or(v.len());
+            let e = v.iter().rposition(|c| !sp(c)).map_or(s, |e| e + 1);
+            &v[s..e]
+        }
+        for v in [
+            &b" plain "[..],
+            b"\r\n folded\r\n value \r\n",
+            b" =?utf-8?Q?_a_?= ",
+            b"=?utf-8?Q?__?=",
+            b"\t=?utf-8?Q?x?=\t=?utf-8?Q?_?=",
+            b"   ",
+            b"",
+            b" caf\xe9 ",
+        ] {
+            let opts = TextOptions::default();
+            let expected = decode_text(trim_raw(v), opts).trim_matches([' ', '\t']).to_string();
+            assert_eq!(decode_field(v, opts), expected, "{v:?}");
+        }
     }
 
     #[test]
