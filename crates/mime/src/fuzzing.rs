@@ -90,18 +90,33 @@ pub fn header_text(data: &[u8]) {
     for opts in [TextOptions::default(), TextOptions::STRICT, TextOptions::LENIENT_LOSSY] {
         let t = decode_text(data, opts);
         assert!(!t.contains(['\r', '\n']));
+        for ctx in [
+            crate::text::Context::Unstructured,
+            crate::text::Context::Phrase,
+            crate::text::Context::Comment,
+        ] {
+            assert!(!crate::text::decode_in(data, ctx, opts).contains(['\r', '\n']));
+        }
+        // a field value is the trimmed decoding
+        let f = crate::text::decode_field(data, opts);
+        assert_eq!(f.as_ref(), f.trim_matches([' ', '\t']));
     }
     if data.iter().all(|&c| (32..127).contains(&c)) && !data.windows(2).any(|w| w == b"=?") {
         assert_eq!(decode_text(data, TextOptions::default()).as_bytes(), data);
     }
 }
 
-/// Addresses: never CR or LF in names or addresses.
+/// Addresses: never CR or LF in names, addresses or comments, lenient or strict.
 pub fn addresses(data: &[u8]) {
-    for a in crate::address::parse_address_list(data) {
-        for m in a.mailboxes() {
-            assert!(!m.address.contains(['\r', '\n']));
-            assert!(!m.name.as_deref().unwrap_or("").contains(['\r', '\n']));
+    let lenient = crate::address::parse_address_list(data);
+    let strict = crate::address::parse_address_list_opts(data, TextOptions::STRICT);
+    for list in [lenient, strict] {
+        for a in list {
+            for m in a.mailboxes() {
+                assert!(!m.address.contains(['\r', '\n']));
+                assert!(!m.name.as_deref().unwrap_or("").contains(['\r', '\n']));
+                assert!(m.comments.iter().all(|c| !c.contains(['\r', '\n'])));
+            }
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use crate::charset;
-use crate::text::{RawCharset, decode_phrase, unfold};
+use crate::text::{RawCharset, TextOptions, decode_phrase, unfold};
 use crate::transfer;
 
 /// A parameter after RFC 2231 reassembly.
@@ -330,7 +330,7 @@ struct RawParam<'a> {
 
 /// A parameter value as text: borrowed when common, copied when plain (UTF-8, no encoded
 /// word, no line break), decoded otherwise.
-fn param_text(value: &[u8], raw_cs: RawCharset) -> Cow<'static, str> {
+fn param_text(value: &[u8], opts: TextOptions) -> Cow<'static, str> {
     let plain = memchr::memchr3(b'\r', b'\n', b'?', value).is_none();
     if plain && let Ok(t) = core::str::from_utf8(value) {
         return match param_value(value) {
@@ -338,9 +338,22 @@ fn param_text(value: &[u8], raw_cs: RawCharset) -> Cow<'static, str> {
             None => Cow::Owned(t.to_string()),
         };
     }
-    let value = decode_phrase(value, raw_cs);
+    let value = param_phrase(value, opts);
     // no header injection through a decoded parameter (a file name, say)
     Cow::Owned(if value.contains(['\r', '\n']) { value.replace(['\r', '\n'], "") } else { value })
+}
+
+/// A parameter value as text: RFC 2047 encoded words decoded in lenient mode (real mail puts
+/// them in file names), left as written in strict mode (RFC 2047 section 5: never in a
+/// parameter; RFC 2231 is the way); raw octets through the fallback chain.
+fn param_phrase(value: &[u8], opts: TextOptions) -> String {
+    if opts.lenient {
+        decode_phrase(value, opts.raw)
+    } else {
+        let mut out = String::new();
+        crate::text::raw_to_string(value, opts.raw, &mut out);
+        out
+    }
 }
 
 fn intern_param(name: &[u8]) -> Cow<'static, str> {
@@ -485,7 +498,7 @@ fn split_params<'a>(s: &'a [u8], limit: usize, mut each: impl FnMut(RawParam<'a>
 
 /// Parses parameters with RFC 2231 reassembly. Returns the params and whether the limit hit.
 #[allow(clippy::many_single_char_names)]
-pub(crate) fn parse_params(s: &[u8], limit: usize, raw_cs: RawCharset) -> (Vec<Param>, bool) {
+pub(crate) fn parse_params(s: &[u8], limit: usize, opts: TextOptions) -> (Vec<Param>, bool) {
     // (base name, section number, extended, value, order of first appearance)
     struct Sec<'a> {
         base: String,
@@ -498,7 +511,7 @@ pub(crate) fn parse_params(s: &[u8], limit: usize, raw_cs: RawCharset) -> (Vec<P
         // no RFC 2231 section anywhere: every parameter stands alone
         let mut out = Vec::new();
         let hit = split_params(s, limit, |p| {
-            out.push(Param { name: p.name, value: param_text(&p.value, raw_cs), language: None });
+            out.push(Param { name: p.name, value: param_text(&p.value, opts), language: None });
         });
         return (out, hit);
     }
@@ -577,13 +590,13 @@ pub(crate) fn parse_params(s: &[u8], limit: usize, raw_cs: RawCharset) -> (Vec<P
                     bytes.extend_from_slice(v);
                 }
             }
-            decode_ext(cs.as_deref(), &bytes, raw_cs)
+            decode_ext(cs.as_deref(), &bytes, opts.raw)
         } else if first.ext {
             let (cs, l, rest) = split_ext(&first.value);
             language = l;
-            decode_ext(cs.as_deref(), &transfer::percent(rest), raw_cs)
+            decode_ext(cs.as_deref(), &transfer::percent(rest), opts.raw)
         } else {
-            decode_phrase(&first.value, raw_cs)
+            param_phrase(&first.value, opts)
         };
         // no header injection through a decoded parameter (a file name, say)
         let value =
@@ -624,13 +637,23 @@ fn decode_ext(cs: Option<&str>, bytes: &[u8], raw_cs: RawCharset) -> String {
 
 /// Parses a Content-Type value. Returns `None` when there is no `type/subtype`.
 pub fn parse_content_type(value: &[u8], max_params: usize) -> Option<(ContentType, bool)> {
-    parse_content_type_with(value, max_params, RawCharset::Fallback)
+    parse_content_type_with(value, max_params, TextOptions::default())
+}
+
+/// Like [`parse_content_type`] with explicit text options: `TextOptions::STRICT` leaves RFC
+/// 2047 encoded words in parameter values as written (RFC 2047 section 5 forbids them there).
+pub fn parse_content_type_opts(
+    value: &[u8],
+    max_params: usize,
+    opts: TextOptions,
+) -> Option<(ContentType, bool)> {
+    parse_content_type_with(value, max_params, opts)
 }
 
 pub(crate) fn parse_content_type_with(
     value: &[u8],
     max_params: usize,
-    raw_cs: RawCharset,
+    opts: TextOptions,
 ) -> Option<(ContentType, bool)> {
     let v = unfold_head(value);
     let v = strip_comments(&v);
@@ -643,7 +666,7 @@ pub(crate) fn parse_content_type_with(
     if !valid(t) || !valid(st) {
         return None;
     }
-    let (params, hit) = parse_params(v.get(semi..).unwrap_or_default(), max_params, raw_cs);
+    let (params, hit) = parse_params(v.get(semi..).unwrap_or_default(), max_params, opts);
     Some((ContentType { media_type: intern(t), subtype: intern(st), params }, hit))
 }
 
@@ -741,7 +764,7 @@ fn light_general(value: &[u8], max_params: usize) -> Option<LightType<'static>> 
         return None;
     }
     if t.eq_ignore_ascii_case(b"multipart") {
-        return parse_content_type_with(value, max_params, RawCharset::Fallback)
+        return parse_content_type_with(value, max_params, TextOptions::default())
             .map(|(ct, hit)| LightType { ct, hit, elided: false, boundary: None });
     }
     let rest = v.get(semi..).unwrap_or_default();
@@ -758,7 +781,7 @@ pub(crate) fn params_of_invalid(value: &[u8], max_params: usize) -> Vec<Param> {
     let v = strip_comments(&v);
     match memchr::memchr(b';', &v) {
         Some(semi) => {
-            parse_params(v.get(semi..).unwrap_or_default(), max_params, RawCharset::Fallback).0
+            parse_params(v.get(semi..).unwrap_or_default(), max_params, TextOptions::default()).0
         }
         None => Vec::new(),
     }
@@ -766,13 +789,22 @@ pub(crate) fn params_of_invalid(value: &[u8], max_params: usize) -> Vec<Param> {
 
 /// Parses a Content-Disposition value. Returns `None` when there is no disposition type.
 pub fn parse_disposition(value: &[u8], max_params: usize) -> Option<(ContentDisposition, bool)> {
-    parse_disposition_with(value, max_params, RawCharset::Fallback)
+    parse_disposition_with(value, max_params, TextOptions::default())
+}
+
+/// Like [`parse_disposition`] with explicit text options (see [`parse_content_type_opts`]).
+pub fn parse_disposition_opts(
+    value: &[u8],
+    max_params: usize,
+    opts: TextOptions,
+) -> Option<(ContentDisposition, bool)> {
+    parse_disposition_with(value, max_params, opts)
 }
 
 pub(crate) fn parse_disposition_with(
     value: &[u8],
     max_params: usize,
-    raw_cs: RawCharset,
+    opts: TextOptions,
 ) -> Option<(ContentDisposition, bool)> {
     let v = unfold_head(value);
     let v = strip_comments(&v);
@@ -781,7 +813,7 @@ pub(crate) fn parse_disposition_with(
     if head.is_empty() || head.contains(&b'=') {
         return None;
     }
-    let (params, hit) = parse_params(v.get(semi..).unwrap_or_default(), max_params, raw_cs);
+    let (params, hit) = parse_params(v.get(semi..).unwrap_or_default(), max_params, opts);
     Some((
         ContentDisposition { kind: String::from_utf8_lossy(head).to_ascii_lowercase(), params },
         hit,

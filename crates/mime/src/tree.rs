@@ -12,7 +12,7 @@ use crate::fields::{ListId, Received, parse_message_ids};
 use crate::limits::MimeLimits;
 use crate::params::{ContentDisposition, ContentType, TransferEncoding, parse_disposition_with};
 use crate::push::{Event, FieldKind, Parser, PartKind, RawField};
-use crate::text::{self, RawCharset, TextOptions};
+use crate::text::{self, TextOptions};
 use crate::transfer;
 
 /// Fields that may appear at most once in a message header (RFC 5322 3.6).
@@ -529,25 +529,6 @@ impl<'m> Iterator for PreOrder<'m> {
     }
 }
 
-fn trim_raw(v: &[u8]) -> &[u8] {
-    let start =
-        v.iter().position(|&c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n')).unwrap_or(v.len());
-    let v = v.get(start..).unwrap_or_default();
-    let end =
-        v.iter().rposition(|&c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n')).map_or(0, |e| e + 1);
-    v.get(..end).unwrap_or_default()
-}
-
-fn trim_cow(s: Cow<'_, str>) -> Cow<'_, str> {
-    match s {
-        Cow::Borrowed(b) => Cow::Borrowed(b.trim_matches([' ', '\t'])),
-        Cow::Owned(o) => {
-            let t = o.trim_matches([' ', '\t']);
-            if t.len() == o.len() { Cow::Owned(o) } else { Cow::Owned(t.to_string()) }
-        }
-    }
-}
-
 /// One header field of an entity.
 #[derive(Debug, Clone, Copy)]
 pub struct Field<'m> {
@@ -584,12 +565,12 @@ impl<'m> Field<'m> {
     /// fallback chain. Never contains CR or LF.
     /// Borrowed from the input when nothing needed decoding.
     pub fn text(&self) -> Cow<'m, str> {
-        trim_cow(text::decode_text(trim_raw(self.raw.value()), TextOptions::default()))
+        text::decode_field(self.raw.value(), TextOptions::default())
     }
 
     /// The value as text with explicit options.
     pub fn text_with(&self, opts: TextOptions) -> Cow<'m, str> {
-        trim_cow(text::decode_text(trim_raw(self.raw.value()), opts))
+        text::decode_field(self.raw.value(), opts)
     }
 
     /// What kind of header line it is.
@@ -884,7 +865,7 @@ impl<'m> Part<'m> {
     /// The Content-Disposition, when present and valid.
     pub fn disposition(&self) -> Option<ContentDisposition> {
         let f = self.header("content-disposition")?;
-        parse_disposition_with(f.raw_value(), self.msg.limits.max_params, RawCharset::Fallback)
+        parse_disposition_with(f.raw_value(), self.msg.limits.max_params, TextOptions::default())
             .map(|(d, _)| d)
     }
 

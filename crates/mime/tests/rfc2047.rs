@@ -235,3 +235,30 @@ fn no_line_breaks_in_either_mode() {
         assert_eq!(m[0].comments, ["c"]);
     }
 }
+
+/// RFC 2047 section 5: an encoded word never appears in a MIME parameter (RFC 2231 is the way).
+/// Strict mode leaves one as written; lenient mode (the default) decodes it, because mailers
+/// put them in file names.
+#[test]
+fn parameters_strict_and_lenient() {
+    use mailwire_mime::params::{parse_content_type_opts, parse_disposition_opts};
+    let ct = b"application/pdf; name=\"=?utf-8?B?w6k=?=.pdf\"";
+    let lenient = parse_content_type_opts(ct, 10, TextOptions::default()).map(|c| c.0);
+    assert_eq!(lenient.as_ref().and_then(|c| c.param("name")), Some("\u{e9}.pdf"));
+    let strict = parse_content_type_opts(ct, 10, TextOptions::STRICT).map(|c| c.0);
+    assert_eq!(strict.as_ref().and_then(|c| c.param("name")), Some("=?utf-8?B?w6k=?=.pdf"));
+    let cd = b"attachment; filename==?iso-8859-1?Q?caf=E9?=.txt";
+    let lenient = parse_disposition_opts(cd, 10, TextOptions::default()).map(|c| c.0);
+    assert_eq!(lenient.as_ref().and_then(|c| c.param("filename")), Some("caf\u{e9}.txt"));
+    let strict = parse_disposition_opts(cd, 10, TextOptions::STRICT).map(|c| c.0);
+    assert_eq!(
+        strict.as_ref().and_then(|c| c.param("filename")),
+        Some("=?iso-8859-1?Q?caf=E9?=.txt")
+    );
+    // RFC 2231 is decoded in both modes
+    let ext = b"attachment; filename*=iso-8859-1''caf%E9.txt";
+    for opts in [TextOptions::default(), TextOptions::STRICT] {
+        let d = parse_disposition_opts(ext, 10, opts).map(|c| c.0);
+        assert_eq!(d.as_ref().and_then(|c| c.param("filename")), Some("caf\u{e9}.txt"));
+    }
+}
