@@ -21,6 +21,7 @@ impl<T: Copy + Default, const N: usize> Default for InlineVec<T, N> {
 
 impl<T: Copy + Default, const N: usize> InlineVec<T, N> {
     /// Appends one element.
+    #[inline]
     pub(crate) fn push(&mut self, value: T) {
         if self.spilled {
             self.heap.push(value);
@@ -47,6 +48,7 @@ impl<T: Copy + Default, const N: usize> InlineVec<T, N> {
     }
 
     /// Removes and returns the last element.
+    #[inline]
     pub(crate) fn pop(&mut self) -> Option<T> {
         if self.spilled {
             return self.heap.pop();
@@ -56,11 +58,64 @@ impl<T: Copy + Default, const N: usize> InlineVec<T, N> {
     }
 
     /// Keeps the first `len` elements.
+    #[inline]
     pub(crate) fn truncate(&mut self, len: usize) {
         if self.spilled {
             self.heap.truncate(len);
         } else {
             self.len = self.len.min(len);
+        }
+    }
+
+    /// The number of elements.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        if self.spilled { self.heap.len() } else { self.len }
+    }
+
+    /// True when there is no element.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The last element (without building the slice).
+    #[inline]
+    pub(crate) fn last(&self) -> Option<&T> {
+        if self.spilled { self.heap.last() } else { self.inline.get(self.len.checked_sub(1)?) }
+    }
+
+    /// The last element, mutable.
+    #[inline]
+    pub(crate) fn last_mut(&mut self) -> Option<&mut T> {
+        if self.spilled {
+            self.heap.last_mut()
+        } else {
+            self.inline.get_mut(self.len.checked_sub(1)?)
+        }
+    }
+
+    /// The element at `i`.
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<&T> {
+        if self.spilled {
+            self.heap.get(i)
+        } else if i < self.len {
+            self.inline.get(i)
+        } else {
+            None
+        }
+    }
+
+    /// The element at `i`, mutable.
+    #[inline]
+    pub(crate) fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        if self.spilled {
+            self.heap.get_mut(i)
+        } else if i < self.len {
+            self.inline.get_mut(i)
+        } else {
+            None
         }
     }
 
@@ -75,12 +130,14 @@ impl<T: Copy + Default, const N: usize> InlineVec<T, N> {
 
 impl<T: Copy + Default, const N: usize> Deref for InlineVec<T, N> {
     type Target = [T];
+    #[inline]
     fn deref(&self) -> &[T] {
         if self.spilled { &self.heap } else { self.inline.get(..self.len).unwrap_or_default() }
     }
 }
 
 impl<T: Copy + Default, const N: usize> DerefMut for InlineVec<T, N> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut [T] {
         if self.spilled {
             &mut self.heap

@@ -803,7 +803,7 @@ impl Parser {
     /// The octets of the open boundary at stack position `k`.
     fn boundary(&self, k: usize) -> Option<&[u8]> {
         let b = self.bounds.get(k)?;
-        self.bound_text.get(b.start..b.end)
+        self.bound_text[..].get(b.start..b.end)
     }
 
     /// Opens the boundary whose octets were just appended to `bound_text` from `start`.
@@ -823,12 +823,16 @@ impl Parser {
     }
 
     fn truncate_bounds(&mut self, n: usize) {
+        if self.bounds.len() <= n {
+            return;
+        }
         while self.bounds.len() > n {
             let Some(b) = self.bounds.pop() else { break };
             if self.bounds.len() < INDEX_FROM {
                 self.bound_index.clear();
             } else {
-                let key = self.bound_text.get(b.start..b.end).unwrap_or_default().trim_ascii_end();
+                let key =
+                    self.bound_text[..].get(b.start..b.end).unwrap_or_default().trim_ascii_end();
                 if let Some(v) = self.bound_index.get_mut(key) {
                     v.pop();
                     if v.is_empty() {
