@@ -230,6 +230,18 @@ impl Pending {
     }
 }
 
+/// The header facts of an entity without Content-Type and Content-Transfer-Encoding fields.
+static DEFAULT_HEADER: PartHeader = PartHeader {
+    content_type: ContentType {
+        media_type: std::borrow::Cow::Borrowed("text"),
+        subtype: std::borrow::Cow::Borrowed("plain"),
+        params: Vec::new(),
+    },
+    explicit_content_type: false,
+    transfer_encoding: TransferEncoding::SevenBit,
+    kind: PartKind::Leaf,
+};
+
 /// The searcher for line starts beginning with a dash, built once.
 static NL_DASH: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
     std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\n-"));
@@ -363,7 +375,7 @@ impl Parser {
 
     /// Tree mode: of a content type's parameters only a multipart boundary is looked for;
     /// `HeaderEnd` carries the type without its other parameters, which the tree parses from
-    /// the field on demand.
+    /// the field on demand; no `Body` event is sent (the tree keeps byte ranges).
     pub(crate) fn light_content_types(&mut self) {
         self.light = true;
     }
@@ -724,6 +736,18 @@ impl Parser {
             Some(f) => (f.digest_child, f.depth, f.id),
             None => return,
         };
+        if self.ct.is_none() && self.cte.is_none() && !digest_child {
+            // no Content-Type, no Content-Transfer-Encoding: a 7bit text/plain leaf, told
+            // with the parser's one default header (nothing to build or drop per entity)
+            if let Some(f) = self.frames.get_mut(top) {
+                f.state = State::Leaf;
+                f.digest = false;
+            }
+            self.mid_line = false;
+            self.pending = Pending::None;
+            sink(Event::HeaderEnd { part: id, header: &DEFAULT_HEADER, body_offset: body_start });
+            return;
+        }
         let mut explicit = false;
         let mut content_type =
             if digest_child { ContentType::message_rfc822() } else { ContentType::text_plain() };
@@ -927,8 +951,12 @@ impl Parser {
 
     fn flush_pending(&mut self, sink: &mut impl FnMut(Event<'_>)) {
         if self.pending != Pending::None {
-            let (part, kind) = self.body_target();
-            sink(Event::Body { part, kind, data: self.pending.bytes(), offset: self.pending_off });
+            // the tree takes bodies from its ranges: in tree mode no body event is sent
+            if !self.light {
+                let (part, kind) = self.body_target();
+                let data = self.pending.bytes();
+                sink(Event::Body { part, kind, data, offset: self.pending_off });
+            }
             self.pending = Pending::None;
         }
     }
@@ -967,7 +995,7 @@ impl Parser {
             return;
         }
         self.flush_pending(sink);
-        if !body.is_empty() {
+        if !body.is_empty() && !self.light {
             let (part, kind) = self.body_target();
             sink(Event::Body { part, kind, data: body, offset: off });
         }

@@ -108,9 +108,6 @@ impl PartNode {
     fn first_child(&self) -> Option<u32> {
         opt_link(self.first_link)
     }
-    fn last_child(&self) -> Option<u32> {
-        opt_link(self.last_link)
-    }
     fn next_sibling(&self) -> Option<u32> {
         opt_link(self.next_link)
     }
@@ -297,21 +294,31 @@ impl Message {
             Event::PartStart { part, parent, depth, offset } => {
                 let idx = base + part;
                 let parent = parent.map(|p| base + p).or(attach);
-                msg_header = parent.is_none_or(|p| {
-                    parts.get(p as usize).is_some_and(|n| {
-                        matches!(n.kind, PartKind::Message | PartKind::EncodedMessage)
-                    })
-                });
                 counts = [0u8; SINGLE.len()];
                 let off = to_usize(offset);
                 let nf = u32::try_from(fields.len()).unwrap_or(u32::MAX);
+                // link the new entity after its parent's last child, in one visit of each
+                let mut number = 1;
+                msg_header = true;
+                if let Some(pn) = parent.and_then(|p| parts.get_mut(p as usize)) {
+                    msg_header = matches!(pn.kind, PartKind::Message | PartKind::EncodedMessage);
+                    let prev_last = pn.last_link;
+                    pn.last_link = idx;
+                    if pn.first_link == NONE {
+                        pn.first_link = idx;
+                    }
+                    if let Some(l) = parts.get_mut(prev_last as usize) {
+                        l.next_link = idx;
+                        number = l.number + 1;
+                    }
+                }
                 parts.push(PartNode {
                     source,
                     parent_link: link(parent),
                     first_link: NONE,
                     last_link: NONE,
                     next_link: NONE,
-                    number: 1,
+                    number,
                     depth,
                     header_start: off,
                     body_start: off,
@@ -324,23 +331,6 @@ impl Message {
                     ct: CtRef::TextPlain,
                     cte: CteRef::SevenBit,
                 });
-                if let Some(p) = parent {
-                    let prev_last = parts.get(p as usize).and_then(PartNode::last_child);
-                    let mut number = 1;
-                    if let Some(l) = prev_last.and_then(|l| parts.get_mut(l as usize)) {
-                        l.next_link = idx;
-                        number = l.number + 1;
-                    }
-                    if let Some(me) = parts.get_mut(idx as usize) {
-                        me.number = number;
-                    }
-                    if let Some(pn) = parts.get_mut(p as usize) {
-                        if pn.first_link == NONE {
-                            pn.first_link = idx;
-                        }
-                        pn.last_link = idx;
-                    }
-                }
             }
             Event::Field { part, field } => {
                 if msg_header
@@ -397,6 +387,7 @@ impl Message {
                     n.body_end = n.body_start;
                 }
             }
+            // not sent in light mode: bodies are ranges of the source
             Event::Body { .. } => {}
             Event::PartEnd(end) => {
                 if let Some(n) = parts.get_mut((base + end.part) as usize) {
