@@ -1,6 +1,8 @@
 //! Address lists (RFC 5322 3.4 with the obsolete syntax of 4.4): mailboxes, groups, quoted
 //! and encoded display names, comments, obsolete routes.
 
+use std::borrow::Cow;
+
 use crate::text::{
     Context, RawCharset, StrictPhrase, TextOptions, decode_in, decode_text, raw_to_string, unfold,
 };
@@ -43,18 +45,43 @@ impl Address {
     }
 }
 
+/// A token of an address list (RFC 5322 3.2 lexical tokens, leniently).
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Tok {
-    /// A comment's content, without the outer parentheses, quoted pairs unescaped.
-    Comment(Vec<u8>),
-    Atom(Vec<u8>),
-    Quoted(Vec<u8>),
-    Literal(Vec<u8>),
+pub(crate) enum Tok<'a> {
+    /// An atom (or any run of non-special octets), as written.
+    Atom(&'a [u8]),
+    /// A quoted string, unescaped, without its quotes.
+    Quoted(Cow<'a, [u8]>),
+    /// A domain literal, brackets included.
+    Literal(&'a [u8]),
+    /// One of `<>@,;:` (and `.` when asked for).
     Special(u8),
+    /// A comment's text without its outer parentheses, quoted pairs undone.
+    Comment(Cow<'a, [u8]>),
 }
 
-fn tokenize(s: &[u8]) -> Vec<(Tok, bool)> {
-    // (token, preceded by white space or a comment)
+/// Quoted pairs undone: every `\` dropped and the octet after it kept.
+pub(crate) fn unescape(raw: &[u8]) -> Cow<'_, [u8]> {
+    if !raw.contains(&b'\\') {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut escaped = false;
+    for &c in raw {
+        if c == b'\\' && !escaped {
+            escaped = true;
+        } else {
+            out.push(c);
+            escaped = false;
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Tokens of an unfolded address list, each with whether white space (or a comment) came
+/// before it. With `dot_special`, `.` is a token of its own (dot-atoms split into words);
+/// otherwise it is part of atoms.
+pub(crate) fn tokenize(s: &[u8], dot_special: bool) -> Vec<(Tok<'_>, bool)> {
     let mut out = Vec::new();
     let mut i = 0;
     let mut ws = false;
@@ -65,55 +92,46 @@ fn tokenize(s: &[u8]) -> Vec<(Tok, bool)> {
                 i += 1;
             }
             b'(' => {
+                // up to the matching parenthesis; inner ones are part of the text
+                let start = i + 1;
+                let mut end = s.len();
                 let mut depth = 0usize;
-                let mut text = Vec::new();
                 while let Some(&d) = s.get(i) {
+                    i += 1;
                     match d {
-                        b'\\' => {
-                            i += 1;
-                            if let Some(&n) = s.get(i) {
-                                text.push(n);
-                            }
-                        }
-                        b'(' => {
-                            if depth > 0 {
-                                text.push(d);
-                            }
-                            depth += 1;
-                        }
+                        b'\\' => i += 1,
+                        b'(' => depth += 1,
                         b')' => {
                             depth = depth.saturating_sub(1);
                             if depth == 0 {
-                                i += 1;
+                                end = i - 1;
                                 break;
                             }
-                            text.push(d);
                         }
-                        _ => text.push(d),
+                        _ => {}
                     }
-                    i += 1;
                 }
-                out.push((Tok::Comment(text), ws));
+                let raw = s.get(start..end.max(start)).unwrap_or_default();
+                out.push((Tok::Comment(unescape(raw)), ws));
                 ws = true;
             }
             b'"' => {
                 i += 1;
-                let mut v = Vec::new();
+                let start = i;
+                let mut end = s.len();
                 while let Some(&d) = s.get(i) {
                     i += 1;
                     match d {
-                        b'\\' => {
-                            if let Some(&n) = s.get(i) {
-                                v.push(n);
-                                i += 1;
-                            }
+                        b'\\' => i += 1,
+                        b'"' => {
+                            end = i - 1;
+                            break;
                         }
-                        b'"' => break,
-                        b'\r' | b'\n' => {}
-                        _ => v.push(d),
+                        _ => {}
                     }
                 }
-                out.push((Tok::Quoted(v), ws));
+                let raw = s.get(start..end.max(start)).unwrap_or_default();
+                out.push((Tok::Quoted(unescape(raw)), ws));
                 ws = false;
             }
             b'[' => {
@@ -124,10 +142,15 @@ fn tokenize(s: &[u8]) -> Vec<(Tok, bool)> {
                         break;
                     }
                 }
-                out.push((Tok::Literal(s.get(start..i).unwrap_or_default().to_vec()), ws));
+                out.push((Tok::Literal(s.get(start..i).unwrap_or_default()), ws));
                 ws = false;
             }
-            b'<' | b'>' | b'@' | b',' | b':' | b';' => {
+            b'<' | b'>' | b'@' | b',' | b';' | b':' => {
+                out.push((Tok::Special(c), ws));
+                ws = false;
+                i += 1;
+            }
+            b'.' if dot_special => {
                 out.push((Tok::Special(c), ws));
                 ws = false;
                 i += 1;
@@ -147,14 +170,15 @@ fn tokenize(s: &[u8]) -> Vec<(Tok, bool)> {
                             | b'>'
                             | b'@'
                             | b','
-                            | b':'
                             | b';'
-                    ) {
+                            | b':'
+                    ) || (d == b'.' && dot_special)
+                    {
                         break;
                     }
                     i += 1;
                 }
-                out.push((Tok::Atom(s.get(start..i).unwrap_or_default().to_vec()), ws));
+                out.push((Tok::Atom(s.get(start..i).unwrap_or_default()), ws));
                 ws = false;
             }
         }
@@ -162,7 +186,7 @@ fn tokenize(s: &[u8]) -> Vec<(Tok, bool)> {
     out
 }
 
-fn phrase_text(toks: &[(Tok, bool)], opts: TextOptions) -> String {
+fn phrase_text(toks: &[(Tok<'_>, bool)], opts: TextOptions) -> String {
     if !opts.lenient {
         return strict_phrase_text(toks, opts.raw);
     }
@@ -177,7 +201,8 @@ fn phrase_text(toks: &[(Tok, bool)], opts: TextOptions) -> String {
         }
         k += 1;
         match t {
-            Tok::Atom(a) | Tok::Quoted(a) | Tok::Literal(a) => buf.extend_from_slice(a),
+            Tok::Atom(a) | Tok::Literal(a) => buf.extend_from_slice(a),
+            Tok::Quoted(a) => buf.extend_from_slice(a),
             Tok::Special(c) => buf.push(*c),
             Tok::Comment(_) => {}
         }
@@ -188,7 +213,7 @@ fn phrase_text(toks: &[(Tok, bool)], opts: TextOptions) -> String {
 
 /// A display name under RFC 2047 section 5 (3): only atoms that are one whole encoded word
 /// are decoded; quoted strings stay as written; words separated by white space only join.
-fn strict_phrase_text(toks: &[(Tok, bool)], raw: RawCharset) -> String {
+fn strict_phrase_text(toks: &[(Tok<'_>, bool)], raw: RawCharset) -> String {
     let mut p = StrictPhrase::new(raw);
     let mut first = true;
     let mut comment_between = false;
@@ -200,7 +225,8 @@ fn strict_phrase_text(toks: &[(Tok, bool)], raw: RawCharset) -> String {
                 continue;
             }
             Tok::Atom(a) => p.atom(a, space, space && !comment_between),
-            Tok::Quoted(q) | Tok::Literal(q) => p.other(q, space),
+            Tok::Quoted(q) => p.other(q, space),
+            Tok::Literal(q) => p.other(q, space),
             Tok::Special(c) => p.other(core::slice::from_ref(c), space),
         }
         first = false;
@@ -240,7 +266,7 @@ fn needs_quotes(local: &[u8]) -> bool {
         })
 }
 
-fn spec_text(toks: &[(Tok, bool)], raw: RawCharset) -> String {
+fn spec_text(toks: &[(Tok<'_>, bool)], raw: RawCharset) -> String {
     let mut buf: Vec<u8> = Vec::new();
     for (t, _) in toks {
         match t {
@@ -249,7 +275,7 @@ fn spec_text(toks: &[(Tok, bool)], raw: RawCharset) -> String {
             Tok::Quoted(q) => {
                 if needs_quotes(q) {
                     buf.push(b'"');
-                    for &c in q {
+                    for &c in q.iter() {
                         if c == b'"' || c == b'\\' {
                             buf.push(b'\\');
                         }
@@ -270,7 +296,7 @@ fn spec_text(toks: &[(Tok, bool)], raw: RawCharset) -> String {
 }
 
 /// Parses one mailbox from tokens `toks` (no top-level ',' inside).
-fn mailbox(toks: &[(Tok, bool)], opts: TextOptions) -> Option<Mailbox> {
+fn mailbox(toks: &[(Tok<'_>, bool)], opts: TextOptions) -> Option<Mailbox> {
     let comments: Vec<String> = toks
         .iter()
         .filter_map(|(t, _)| match t {
@@ -325,7 +351,7 @@ pub fn parse_address_list_with(value: &[u8], raw: RawCharset) -> Vec<Address> {
 /// and everything in an addr-spec stay as written; comments are decoded as comment text.
 pub fn parse_address_list_opts(value: &[u8], opts: TextOptions) -> Vec<Address> {
     let v = unfold(value);
-    let toks = tokenize(&v);
+    let toks = tokenize(&v, false);
     let mut out = Vec::new();
     let mut i = 0;
     let mut start = 0;

@@ -30,6 +30,7 @@
 
 use std::borrow::Cow;
 
+use crate::address::{Tok, tokenize};
 use crate::params::{ContentType, Param, TransferEncoding};
 use crate::push::FieldKind;
 use crate::text::unfold;
@@ -615,140 +616,6 @@ enum EnvAddress {
     GroupEnd,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Tok<'a> {
-    /// An atom (or any run of non-special octets), as written.
-    Atom(&'a [u8]),
-    /// A quoted string, unescaped, without its quotes.
-    Quoted(Cow<'a, [u8]>),
-    /// A domain literal, brackets included.
-    Literal(&'a [u8]),
-    /// One of `<>@,;:.`.
-    Special(u8),
-    /// A comment's text without its outer parentheses, quoted pairs undone.
-    Comment(Cow<'a, [u8]>),
-}
-
-/// Quoted pairs undone: every `\` dropped and the octet after it kept.
-fn unescape(raw: &[u8]) -> Cow<'_, [u8]> {
-    if !raw.contains(&b'\\') {
-        return Cow::Borrowed(raw);
-    }
-    let mut out = Vec::with_capacity(raw.len());
-    let mut escaped = false;
-    for &c in raw {
-        if c == b'\\' && !escaped {
-            escaped = true;
-        } else {
-            out.push(c);
-            escaped = false;
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// Tokens of an unfolded address list, each with whether white space (or a comment) came
-/// before it.
-fn tokenize(s: &[u8]) -> Vec<(Tok<'_>, bool)> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    let mut ws = false;
-    while let Some(&c) = s.get(i) {
-        match c {
-            b' ' | b'\t' | b'\r' | b'\n' => {
-                ws = true;
-                i += 1;
-            }
-            b'(' => {
-                // up to the matching parenthesis; inner ones are part of the text
-                let start = i + 1;
-                let mut end = s.len();
-                let mut depth = 0usize;
-                while let Some(&d) = s.get(i) {
-                    i += 1;
-                    match d {
-                        b'\\' => i += 1,
-                        b'(' => depth += 1,
-                        b')' => {
-                            depth = depth.saturating_sub(1);
-                            if depth == 0 {
-                                end = i - 1;
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                let raw = s.get(start..end.max(start)).unwrap_or_default();
-                out.push((Tok::Comment(unescape(raw)), ws));
-                ws = true;
-            }
-            b'"' => {
-                i += 1;
-                let start = i;
-                let mut end = s.len();
-                while let Some(&d) = s.get(i) {
-                    i += 1;
-                    match d {
-                        b'\\' => i += 1,
-                        b'"' => {
-                            end = i - 1;
-                            break;
-                        }
-                        _ => {}
-                    }
-                }
-                let raw = s.get(start..end.max(start)).unwrap_or_default();
-                out.push((Tok::Quoted(unescape(raw)), ws));
-                ws = false;
-            }
-            b'[' => {
-                let start = i;
-                while let Some(&d) = s.get(i) {
-                    i += 1;
-                    if d == b']' {
-                        break;
-                    }
-                }
-                out.push((Tok::Literal(s.get(start..i).unwrap_or_default()), ws));
-                ws = false;
-            }
-            b'<' | b'>' | b'@' | b',' | b';' | b':' | b'.' => {
-                out.push((Tok::Special(c), ws));
-                ws = false;
-                i += 1;
-            }
-            _ => {
-                let start = i;
-                while let Some(&d) = s.get(i) {
-                    if matches!(
-                        d,
-                        b' ' | b'\t'
-                            | b'\r'
-                            | b'\n'
-                            | b'('
-                            | b'"'
-                            | b'['
-                            | b'<'
-                            | b'>'
-                            | b'@'
-                            | b','
-                            | b';'
-                            | b':'
-                            | b'.'
-                    ) {
-                        break;
-                    }
-                    i += 1;
-                }
-                out.push((Tok::Atom(s.get(start..i).unwrap_or_default()), ws));
-                ws = false;
-            }
-        }
-    }
-    out
-}
-
 /// A display name or group name: words as written (quoted strings unquoted, encoded words
 /// left encoded), one space where the input had white space.
 fn phrase(toks: &[(Tok<'_>, bool)]) -> Vec<u8> {
@@ -846,7 +713,7 @@ fn addresses_of(f: Option<Field<'_>>) -> Vec<EnvAddress> {
 }
 
 fn parse_addresses(v: &[u8]) -> Vec<EnvAddress> {
-    let toks = tokenize(v);
+    let toks = tokenize(v, true);
     let mut out = Vec::new();
     let mut start = 0;
     let mut angle = false;
