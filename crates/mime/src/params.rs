@@ -637,20 +637,12 @@ fn decode_ext(cs: Option<&str>, bytes: &[u8], raw_cs: RawCharset) -> String {
 
 /// Parses a Content-Type value. Returns `None` when there is no `type/subtype`.
 pub fn parse_content_type(value: &[u8], max_params: usize) -> Option<(ContentType, bool)> {
-    parse_content_type_with(value, max_params, TextOptions::default())
+    parse_content_type_opts(value, max_params, TextOptions::default())
 }
 
 /// Like [`parse_content_type`] with explicit text options: `TextOptions::STRICT` leaves RFC
 /// 2047 encoded words in parameter values as written (RFC 2047 section 5 forbids them there).
 pub fn parse_content_type_opts(
-    value: &[u8],
-    max_params: usize,
-    opts: TextOptions,
-) -> Option<(ContentType, bool)> {
-    parse_content_type_with(value, max_params, opts)
-}
-
-pub(crate) fn parse_content_type_with(
     value: &[u8],
     max_params: usize,
     opts: TextOptions,
@@ -764,7 +756,7 @@ fn light_general(value: &[u8], max_params: usize) -> Option<LightType<'static>> 
         return None;
     }
     if t.eq_ignore_ascii_case(b"multipart") {
-        return parse_content_type_with(value, max_params, TextOptions::default())
+        return parse_content_type_opts(value, max_params, TextOptions::default())
             .map(|(ct, hit)| LightType { ct, hit, elided: false, boundary: None });
     }
     let rest = v.get(semi..).unwrap_or_default();
@@ -789,19 +781,11 @@ pub(crate) fn params_of_invalid(value: &[u8], max_params: usize) -> Vec<Param> {
 
 /// Parses a Content-Disposition value. Returns `None` when there is no disposition type.
 pub fn parse_disposition(value: &[u8], max_params: usize) -> Option<(ContentDisposition, bool)> {
-    parse_disposition_with(value, max_params, TextOptions::default())
+    parse_disposition_opts(value, max_params, TextOptions::default())
 }
 
 /// Like [`parse_disposition`] with explicit text options (see [`parse_content_type_opts`]).
 pub fn parse_disposition_opts(
-    value: &[u8],
-    max_params: usize,
-    opts: TextOptions,
-) -> Option<(ContentDisposition, bool)> {
-    parse_disposition_with(value, max_params, opts)
-}
-
-pub(crate) fn parse_disposition_with(
     value: &[u8],
     max_params: usize,
     opts: TextOptions,

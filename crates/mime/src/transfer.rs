@@ -635,6 +635,17 @@ mod tests {
         proptest::collection::vec(byte, 0..400)
     }
 
+    /// Hands `input` to `push` in the pieces the sorted `cuts` make.
+    fn in_pieces(input: &[u8], mut cuts: Vec<usize>, mut push: impl FnMut(&[u8])) {
+        cuts.sort_unstable();
+        let mut at = 0;
+        for c in cuts.into_iter().map(|c| c.min(input.len())) {
+            push(input.get(at.min(c)..c).unwrap_or_default());
+            at = at.max(c);
+        }
+        push(input.get(at..).unwrap_or_default());
+    }
+
     fn qpish() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
         use proptest::prelude::*;
         let piece = prop_oneof![
@@ -670,16 +681,9 @@ mod tests {
 
         #[test]
         fn base64_decoder_any_cut(input in b64ish(), cuts in proptest::collection::vec(0usize..400, 0..8)) {
-            let mut cuts = cuts;
-            cuts.sort_unstable();
             let mut dec = Base64Decoder::new();
             let mut out = Vec::new();
-            let mut at = 0;
-            for c in cuts.into_iter().map(|c| c.min(input.len())) {
-                dec.push(input.get(at.min(c)..c).unwrap_or_default(), &mut out);
-                at = at.max(c);
-            }
-            dec.push(input.get(at..).unwrap_or_default(), &mut out);
+            in_pieces(&input, cuts, |piece| dec.push(piece, &mut out));
             let had_errors = dec.finish(&mut out);
             proptest::prop_assert_eq!(Decoded { data: out, had_errors }, base64(&input));
         }
@@ -690,16 +694,9 @@ mod tests {
             cuts in proptest::collection::vec(0usize..400, 0..8),
             max_line in 16usize..40,
         ) {
-            let mut cuts = cuts;
-            cuts.sort_unstable();
             let mut dec = QuotedPrintableDecoder::with_max_line(max_line);
             let mut out = Vec::new();
-            let mut at = 0;
-            for c in cuts.into_iter().map(|c| c.min(input.len())) {
-                dec.push(input.get(at.min(c)..c).unwrap_or_default(), &mut out);
-                at = at.max(c);
-            }
-            dec.push(input.get(at..).unwrap_or_default(), &mut out);
+            in_pieces(&input, cuts, |piece| dec.push(piece, &mut out));
             let had_errors = dec.finish(&mut out);
             proptest::prop_assert_eq!(Decoded { data: out, had_errors }, quoted_printable(&input));
         }

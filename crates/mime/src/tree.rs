@@ -10,7 +10,7 @@ use crate::date::DateTime;
 use crate::diag::{Diagnostic, DiagnosticKind};
 use crate::fields::{ListId, Received, parse_message_ids};
 use crate::limits::MimeLimits;
-use crate::params::{ContentDisposition, ContentType, TransferEncoding, parse_disposition_with};
+use crate::params::{ContentDisposition, ContentType, TransferEncoding, parse_disposition_opts};
 use crate::push::{Event, FieldKind, Parser, PartKind, RawField};
 use crate::text::{self, TextOptions};
 use crate::transfer;
@@ -856,7 +856,7 @@ impl<'m> Part<'m> {
     /// The Content-Disposition, when present and valid.
     pub fn disposition(&self) -> Option<ContentDisposition> {
         let f = self.header("content-disposition")?;
-        parse_disposition_with(f.raw_value(), self.msg.limits.max_params, TextOptions::default())
+        parse_disposition_opts(f.raw_value(), self.msg.limits.max_params, TextOptions::default())
             .map(|(d, _)| d)
     }
 
