@@ -246,6 +246,20 @@ static DEFAULT_HEADER: PartHeader = PartHeader {
 static NL_DASH: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
     std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\n-"));
 
+/// Position of the next `\n-` in `rest`: the first few octets by hand (short parts, where
+/// the searcher's set-up would cost more than the search), the rest by the searcher.
+fn next_line_dash(rest: &[u8]) -> Option<usize> {
+    const NEAR: usize = 16;
+    let near = rest.get(..NEAR + 1).unwrap_or(rest);
+    if let Some(i) = near.windows(2).position(|w| w == b"\n-") {
+        return Some(i);
+    }
+    if rest.len() <= NEAR + 1 {
+        return None;
+    }
+    NL_DASH.find(rest.get(NEAR..).unwrap_or_default()).map(|i| i + NEAR)
+}
+
 /// Up to this many open boundaries are compared one by one; deeper stacks use the index.
 const INDEX_FROM: usize = 8;
 
@@ -275,6 +289,24 @@ fn field_name(content: &[u8]) -> Option<(usize, usize)> {
         }
     }
     None
+}
+
+#[cfg(test)]
+#[test]
+fn next_line_dash_finds_every_position() {
+    for len in 0..60 {
+        for at in 0..len {
+            let mut v = vec![b'a'; len];
+            if at + 1 < len {
+                v[at] = b'\n';
+                v[at + 1] = b'-';
+                assert_eq!(next_line_dash(&v), Some(at), "{len} {at}");
+            } else {
+                assert_eq!(next_line_dash(&v), None);
+            }
+        }
+    }
+    assert_eq!(next_line_dash(b"-\n"), None);
 }
 
 fn strip_eol(b: &[u8]) -> &[u8] {
@@ -538,7 +570,13 @@ impl Parser {
             let base = self.pos + p as u64;
             if state == State::Header {
                 let rest = data.get(p..).unwrap_or_default();
-                let line = match memchr::memchr(b'\n', rest) {
+                // the empty line ending a header is found without a search
+                let short = match rest {
+                    [b'\n', ..] => Some(0),
+                    [b'\r', b'\n', ..] => Some(1),
+                    _ => None,
+                };
+                let line = match short.or_else(|| memchr::memchr(b'\n', rest)) {
                     Some(i) => rest.get(..=i).unwrap_or_default(),
                     None if eof => rest,
                     None => {
@@ -1023,7 +1061,7 @@ impl Parser {
             let cand = if !self.mid_line && rest.first() == Some(&b'-') {
                 Some(p)
             } else {
-                NL_DASH.find(rest).map(|i| p + i + 1)
+                next_line_dash(rest).map(|i| p + i + 1)
             };
             let Some(c) = cand else {
                 if !rest.is_empty() {
