@@ -650,16 +650,19 @@ pub fn parse_content_type_opts(
     let v = unfold_head(value);
     let v = strip_comments(&v);
     let semi = memchr::memchr(b';', &v).unwrap_or(v.len());
-    let head = v.get(..semi).unwrap_or_default().trim_ascii();
+    let (t, st) = type_subtype(v.get(..semi).unwrap_or_default())?;
+    let (params, hit) = parse_params(v.get(semi..).unwrap_or_default(), max_params, opts);
+    Some((ContentType { media_type: intern(t), subtype: intern(st), params }, hit))
+}
+
+/// The type and subtype of a Content-Type's head (the text before its first `;`), each
+/// trimmed and checked to be a token-like word; `None` when the head is not `type/subtype`.
+fn type_subtype(head: &[u8]) -> Option<(&[u8], &[u8])> {
     let slash = memchr::memchr(b'/', head)?;
     let t = head.get(..slash).unwrap_or_default().trim_ascii();
     let st = head.get(slash + 1..).unwrap_or_default().trim_ascii();
     let valid = |s: &[u8]| !s.is_empty() && s.iter().all(|&c| c.is_ascii_graphic() && c != b'/');
-    if !valid(t) || !valid(st) {
-        return None;
-    }
-    let (params, hit) = parse_params(v.get(semi..).unwrap_or_default(), max_params, opts);
-    Some((ContentType { media_type: intern(t), subtype: intern(st), params }, hit))
+    (valid(t) && valid(st)).then_some((t, st))
 }
 
 /// A content type as the parser needs it in tree mode.
@@ -682,7 +685,6 @@ pub(crate) struct LightType<'a> {
 pub(crate) fn parse_content_type_light(value: &[u8], max_params: usize) -> Option<LightType<'_>> {
     // one pass over the type: where the slash and the first `;` are, and whether a comment or
     // a line break calls for the general rules
-    let mut slash = None;
     let mut semi = value.len();
     for (i, &c) in value.iter().enumerate() {
         match c {
@@ -690,18 +692,11 @@ pub(crate) fn parse_content_type_light(value: &[u8], max_params: usize) -> Optio
                 semi = i;
                 break;
             }
-            b'/' if slash.is_none() => slash = Some(i),
             b'(' | b'\r' | b'\n' => return light_general(value, max_params),
             _ => {}
         }
     }
-    let slash = slash?;
-    let t = value.get(..slash).unwrap_or_default().trim_ascii();
-    let st = value.get(slash + 1..semi).unwrap_or_default().trim_ascii();
-    let valid = |s: &[u8]| !s.is_empty() && s.iter().all(|&c| c.is_ascii_graphic() && c != b'/');
-    if !valid(t) || !valid(st) {
-        return None;
-    }
+    let (t, st) = type_subtype(value.get(..semi).unwrap_or_default())?;
     let rest = value.get(semi..).unwrap_or_default();
     if t.eq_ignore_ascii_case(b"multipart") {
         if memchr::memchr2(b'(', b'*', rest).is_some() {
@@ -728,13 +723,25 @@ pub(crate) fn parse_content_type_light(value: &[u8], max_params: usize) -> Optio
             boundary: boundary.filter(|b| !b.is_empty()),
         });
     }
-    // every parameter takes at least two octets (a name and a separator): below that
-    // length the limit cannot be reached and nothing needs counting
+    // the count under the general rules, only when it could reach the limit
     let hit =
-        rest.len() / 2 >= max_params && light_general(value, max_params).is_some_and(|l| l.hit);
+        could_hit(rest, max_params) && light_general(value, max_params).is_some_and(|l| l.hit);
+    Some(light_leaf(t, st, rest, hit))
+}
+
+/// Whether parameters in `rest` could reach the limit: every parameter takes at least two
+/// octets (a name and a separator), so below that length nothing needs counting.
+fn could_hit(rest: &[u8], max_params: usize) -> bool {
+    rest.len() / 2 >= max_params
+}
+
+/// A non-multipart type in tree mode: its parameters not built (`hit` tells whether they
+/// reached the limit); whether any may be present is a guess on the safe side (the tree
+/// parses on demand). `rest` is the value from the first `;`.
+fn light_leaf(t: &[u8], st: &[u8], rest: &[u8], hit: bool) -> LightType<'static> {
     let elided = rest.iter().any(|&c| !matches!(c, b';' | b' ' | b'\t' | b'\r' | b'\n'));
     let ct = ContentType { media_type: intern(t), subtype: intern(st), params: Vec::new() };
-    Some(LightType { ct, hit, elided, boundary: None })
+    LightType { ct, hit, elided, boundary: None }
 }
 
 /// True for a parameter value that [`param_text`] keeps as it is.
@@ -747,23 +754,14 @@ fn light_general(value: &[u8], max_params: usize) -> Option<LightType<'static>> 
     let v = unfold_head(value);
     let v = strip_comments(&v);
     let semi = memchr::memchr(b';', &v).unwrap_or(v.len());
-    let head = v.get(..semi).unwrap_or_default().trim_ascii();
-    let slash = memchr::memchr(b'/', head)?;
-    let t = head.get(..slash).unwrap_or_default().trim_ascii();
-    let st = head.get(slash + 1..).unwrap_or_default().trim_ascii();
-    let valid = |s: &[u8]| !s.is_empty() && s.iter().all(|&c| c.is_ascii_graphic() && c != b'/');
-    if !valid(t) || !valid(st) {
-        return None;
-    }
+    let (t, st) = type_subtype(v.get(..semi).unwrap_or_default())?;
     if t.eq_ignore_ascii_case(b"multipart") {
         return parse_content_type_opts(value, max_params, TextOptions::default())
             .map(|(ct, hit)| LightType { ct, hit, elided: false, boundary: None });
     }
     let rest = v.get(semi..).unwrap_or_default();
-    let hit = rest.len() / 2 >= max_params && split_params(rest, max_params, |_| {});
-    let elided = rest.iter().any(|&c| !matches!(c, b';' | b' ' | b'\t' | b'\r' | b'\n'));
-    let ct = ContentType { media_type: intern(t), subtype: intern(st), params: Vec::new() };
-    Some(LightType { ct, hit, elided, boundary: None })
+    let hit = could_hit(rest, max_params) && split_params(rest, max_params, |_| {});
+    Some(light_leaf(t, st, rest, hit))
 }
 
 /// The parameters of a Content-Type value whose `type/subtype` is invalid (they still apply
