@@ -12,26 +12,8 @@ use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mailwire_mime::{Message, MimeLimits};
 
-fn everything(msg: &Message) -> usize {
-    let mut n = 0;
-    for p in msg.parts() {
-        for f in p.fields() {
-            n += f.text().len();
-        }
-        n += p.decoded_body().len();
-    }
-    n
-}
-
 fn bench(c: &mut Criterion) {
-    let mut cases: Vec<(&str, Vec<Bytes>)> = vec![
-        ("multipart_10mb", vec![Bytes::from(inputs::big_multipart(10_000_000))]),
-        ("header_heavy", vec![Bytes::from(inputs::header_heavy())]),
-    ];
-    let corpus = inputs::python_corpus();
-    if !corpus.is_empty() {
-        cases.push(("python_corpus", corpus.into_iter().map(Bytes::from).collect()));
-    }
+    let cases = inputs::cases();
     for (name, msgs) in &cases {
         let total: usize = msgs.iter().map(Bytes::len).sum();
         let mut g = c.benchmark_group(*name);
@@ -46,7 +28,7 @@ fn bench(c: &mut Criterion) {
         g.bench_function("parse_decode_all", |b| {
             b.iter(|| {
                 for m in msgs {
-                    black_box(everything(&Message::parse(m.clone())));
+                    black_box(inputs::decode_everything(&Message::parse(m.clone())));
                 }
             });
         });

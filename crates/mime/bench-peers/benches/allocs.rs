@@ -8,8 +8,6 @@ mod inputs;
 
 use std::hint::black_box;
 
-use bytes::Bytes;
-
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
 
@@ -21,14 +19,7 @@ fn count(f: impl Fn()) -> u64 {
 
 fn main() {
     let _profiler = dhat::Profiler::builder().testing().build();
-    let mut cases: Vec<(&str, Vec<Bytes>)> = vec![
-        ("multipart_10mb", vec![Bytes::from(inputs::big_multipart(10_000_000))]),
-        ("header_heavy", vec![Bytes::from(inputs::header_heavy())]),
-    ];
-    let corpus = inputs::python_corpus();
-    if !corpus.is_empty() {
-        cases.push(("python_corpus", corpus.into_iter().map(Bytes::from).collect()));
-    }
+    let cases = inputs::cases();
     println!("allocations per message (parse / parse + decode everything)");
     for (name, msgs) in &cases {
         let n = msgs.len() as u64;
@@ -39,18 +30,14 @@ fn main() {
         });
         let mw_all = count(|| {
             for m in msgs {
-                let msg = mailwire_mime::Message::parse(m.clone());
-                for p in msg.parts() {
-                    for f in p.fields() {
-                        black_box(f.text().len());
-                    }
-                    black_box(p.decoded_body().len());
-                }
+                black_box(inputs::decode_everything(&mailwire_mime::Message::parse(m.clone())));
             }
         });
         let mp_parse = count(|| {
             for m in msgs {
-                black_box(mail_parser::MessageParser::default().parse(&m[..]).map(|x| x.parts().len()));
+                black_box(
+                    mail_parser::MessageParser::default().parse(&m[..]).map(|x| x.parts().len()),
+                );
             }
         });
         let mp_all = count(|| {

@@ -10,18 +10,6 @@ use std::hint::black_box;
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-fn mailwire_all(m: &Bytes) -> usize {
-    let msg = mailwire_mime::Message::parse(m.clone());
-    let mut n = 0;
-    for p in msg.parts() {
-        for f in p.fields() {
-            n += f.text().len();
-        }
-        n += p.decoded_body().len();
-    }
-    n
-}
-
 fn mail_parser_all(m: &[u8]) -> usize {
     let Some(msg) = mail_parser::MessageParser::default().parse(m) else { return 0 };
     let mut n = 0;
@@ -54,14 +42,7 @@ fn mailparse_all(m: &[u8]) -> usize {
 }
 
 fn bench(c: &mut Criterion) {
-    let mut cases: Vec<(&str, Vec<Bytes>)> = vec![
-        ("multipart_10mb", vec![Bytes::from(inputs::big_multipart(10_000_000))]),
-        ("header_heavy", vec![Bytes::from(inputs::header_heavy())]),
-    ];
-    let corpus = inputs::python_corpus();
-    if !corpus.is_empty() {
-        cases.push(("python_corpus", corpus.into_iter().map(Bytes::from).collect()));
-    }
+    let cases = inputs::cases();
     for (name, msgs) in &cases {
         let total: usize = msgs.iter().map(Bytes::len).sum();
         let mut g = c.benchmark_group(*name);
@@ -92,7 +73,15 @@ fn bench(c: &mut Criterion) {
             });
         });
         g.bench_function("all/mailwire-mime", |b| {
-            b.iter(|| msgs.iter().map(|m| black_box(mailwire_all(m))).sum::<usize>())
+            b.iter(|| {
+                msgs.iter()
+                    .map(|m| {
+                        black_box(inputs::decode_everything(&mailwire_mime::Message::parse(
+                            m.clone(),
+                        )))
+                    })
+                    .sum::<usize>()
+            })
         });
         g.bench_function("all/mail-parser", |b| {
             b.iter(|| msgs.iter().map(|m| black_box(mail_parser_all(m))).sum::<usize>())

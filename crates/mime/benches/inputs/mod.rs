@@ -13,6 +13,32 @@ impl Rng {
     }
 }
 
+/// The inputs of the throughput benches, by name: the 10 MB multipart, the header-heavy
+/// message, and the `CPython` corpus when it is installed.
+pub(crate) fn cases() -> Vec<(&'static str, Vec<bytes::Bytes>)> {
+    let mut cases = vec![
+        ("multipart_10mb", vec![bytes::Bytes::from(big_multipart(10_000_000))]),
+        ("header_heavy", vec![bytes::Bytes::from(header_heavy())]),
+    ];
+    let corpus = python_corpus();
+    if !corpus.is_empty() {
+        cases.push(("python_corpus", corpus.into_iter().map(bytes::Bytes::from).collect()));
+    }
+    cases
+}
+
+/// mailwire-mime's "all": every header field decoded as text and every body transfer-decoded.
+pub(crate) fn decode_everything(msg: &mailwire_mime::Message) -> usize {
+    let mut n = 0;
+    for p in msg.parts() {
+        for f in p.fields() {
+            n += f.text().len();
+        }
+        n += p.decoded_body().len();
+    }
+    n
+}
+
 fn base64_lines(data: &[u8]) -> Vec<u8> {
     mailwire_mime::transfer::encode_base64(data)
 }
