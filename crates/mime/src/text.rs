@@ -249,6 +249,19 @@ fn text_end(tail: &[u8]) -> Result<usize, usize> {
     }
 }
 
+/// True when `bytes` holds a CR, an LF or an `=`, eight octets at a time.
+fn has_break_or_equals(bytes: &[u8]) -> bool {
+    let (words, tail) = bytes.as_chunks::<8>();
+    for w in words {
+        let x = u64::from_le_bytes(*w);
+        if any_equal(x, b'=') || (any_below(x, 0x0E) && w.iter().any(|&c| c == b'\r' || c == b'\n'))
+        {
+            return true;
+        }
+    }
+    tail.iter().any(|&c| matches!(c, b'\r' | b'\n' | b'='))
+}
+
 /// True when `bytes` holds a CR or an LF (eight octets at a time).
 fn has_line_break(bytes: &[u8]) -> bool {
     let mut chunks = bytes.chunks_exact(8);
@@ -750,8 +763,16 @@ pub fn decode_field(raw: &[u8], opts: TextOptions) -> Cow<'_, str> {
     let is_space = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
     let start = raw.iter().position(|c| !is_space(c)).unwrap_or(raw.len());
     let end = raw.iter().rposition(|c| !is_space(c)).map_or(start, |e| e + 1);
-    match decode_text(raw.get(start..end).unwrap_or_default(), opts) {
-        Cow::Borrowed(b) => Cow::Borrowed(b.trim_matches([' ', '\t'])),
+    let value = raw.get(start..end).unwrap_or_default();
+    // the common case first: no line break and no `=` (so no encoded word), valid UTF-8
+    if !has_break_or_equals(value)
+        && let Ok(s) = core::str::from_utf8(value)
+    {
+        return Cow::Borrowed(s);
+    }
+    match decode_text(value, opts) {
+        // borrowed means unchanged: the ends are already trimmed
+        Cow::Borrowed(b) => Cow::Borrowed(b),
         Cow::Owned(mut o) => {
             let kept = o.trim_end_matches([' ', '\t']).len();
             o.truncate(kept);
@@ -1181,6 +1202,19 @@ mod equivalence {
                 TextOptions { lenient: true, raw: RawCharset::FallbackWith("x-unknown") },
             ] {
                 prop_assert_eq!(decode_text(&raw, opts), reference::decode_text(&raw, opts));
+            }
+        }
+
+        #[test]
+        fn field_fast_path_equals_trimmed_decoding(pieces in proptest::collection::vec(piece(), 0..10)) {
+            // a field value is the trimmed decoding of the trimmed value, whichever path
+            let raw = pieces.concat();
+            let sp = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+            let s = raw.iter().position(|c| !sp(c)).unwrap_or(raw.len());
+            let e = raw.iter().rposition(|c| !sp(c)).map_or(s, |e| e + 1);
+            for opts in [TextOptions::default(), TextOptions::STRICT, TextOptions::LENIENT_LOSSY] {
+                let expected = decode_text(&raw[s..e], opts);
+                prop_assert_eq!(super::decode_field(&raw, opts), expected.trim_matches([' ', '\t']));
             }
         }
     }
