@@ -225,6 +225,15 @@ pub enum TransferEncoding {
 impl TransferEncoding {
     /// Parses the field value (case-insensitive, comments and white space ignored).
     pub fn parse(value: &[u8]) -> Self {
+        // the common names as written, before looking for folds and comments
+        let v = value.trim_ascii();
+        match v.len() {
+            4 if v.eq_ignore_ascii_case(b"7bit") => return Self::SevenBit,
+            4 if v.eq_ignore_ascii_case(b"8bit") => return Self::EightBit,
+            6 if v.eq_ignore_ascii_case(b"base64") => return Self::Base64,
+            16 if v.eq_ignore_ascii_case(b"quoted-printable") => return Self::QuotedPrintable,
+            _ => {}
+        }
         let v = unfold(value);
         let v = strip_comments(&v);
         let v = v.trim_ascii();
@@ -665,40 +674,118 @@ fn type_subtype(head: &[u8]) -> Option<(&[u8], &[u8])> {
     (valid(t) && valid(st)).then_some((t, st))
 }
 
-/// A content type as the parser needs it in tree mode.
-#[derive(Debug)]
-pub(crate) struct LightType<'a> {
-    /// Type and subtype; parameters only when they were parsed in full.
-    pub(crate) ct: ContentType,
-    /// Whether the parameter limit was hit.
-    pub(crate) hit: bool,
-    /// Whether parameters may have been left out (the tree parses them on demand).
-    pub(crate) elided: bool,
-    /// A multipart boundary found without parsing the parameters in full.
-    pub(crate) boundary: Option<&'a [u8]>,
+/// What the parser's decisions need to know of a content type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TypeClass {
+    /// Anything that is not multipart or an encapsulated message.
+    Leaf,
+    /// `multipart/*` other than `multipart/digest`.
+    Multipart,
+    /// `multipart/digest` (its children default to `message/rfc822`).
+    Digest,
+    /// `message/rfc822` or `message/global`.
+    Message,
 }
 
-/// Like [`parse_content_type`] for the tree: of the parameters only the boundary of a
-/// multipart type is looked for, and the parameters are counted only when the limit could
-/// be reached. Values with comments, folds in the type, RFC 2231 sections or anything to
-/// decode in the boundary take the full parse.
-pub(crate) fn parse_content_type_light(value: &[u8], max_params: usize) -> Option<LightType<'_>> {
-    // one pass over the type: where the slash and the first `;` are, and whether a comment or
-    // a line break calls for the general rules
+impl TypeClass {
+    /// The class of a parsed type.
+    pub(crate) fn of(ct: &ContentType) -> Self {
+        if ct.is_multipart() {
+            if ct.subtype == "digest" { Self::Digest } else { Self::Multipart }
+        } else if ct.is_message() {
+            Self::Message
+        } else {
+            Self::Leaf
+        }
+    }
+
+    /// The class of a valid `type` and `subtype`, compared ignoring ASCII case.
+    fn of_names(t: &[u8], st: &[u8]) -> Self {
+        if t.eq_ignore_ascii_case(b"multipart") {
+            if st.eq_ignore_ascii_case(b"digest") { Self::Digest } else { Self::Multipart }
+        } else if t.eq_ignore_ascii_case(b"message")
+            && (st.eq_ignore_ascii_case(b"rfc822") || st.eq_ignore_ascii_case(b"global"))
+        {
+            Self::Message
+        } else {
+            Self::Leaf
+        }
+    }
+}
+
+/// A content type as the parser needs it in tree mode (the tree parses the field in full
+/// when it is asked for the type).
+#[derive(Debug)]
+pub(crate) struct LightType<'a> {
+    /// What kind of entity the type makes.
+    pub(crate) class: TypeClass,
+    /// Whether the parameter limit was hit.
+    pub(crate) hit: bool,
+    /// The non-empty boundary of a multipart type.
+    pub(crate) boundary: Option<Cow<'a, [u8]>>,
+}
+
+/// How the octets of a Content-Type head are read by [`parse_content_type_light`]'s scan.
+const HEAD_PLAIN: u8 = 0;
+const HEAD_SLASH: u8 = 1;
+const HEAD_SEMI: u8 = 2;
+const HEAD_GENERAL: u8 = 3;
+const HEAD_OTHER: u8 = 4;
+
+/// [`HEAD_PLAIN`] for octets a type or subtype may hold, the other classes for the rest.
+#[allow(clippy::indexing_slicing)]
+const HEAD_CLASS: [u8; 256] = {
+    let mut t = [HEAD_OTHER; 256];
+    let mut c = 0x21;
+    while c < 0x7F {
+        t[c] = HEAD_PLAIN;
+        c += 1;
+    }
+    t[b'/' as usize] = HEAD_SLASH;
+    t[b';' as usize] = HEAD_SEMI;
+    t[b'(' as usize] = HEAD_GENERAL;
+    t[b'\r' as usize] = HEAD_GENERAL;
+    t[b'\n' as usize] = HEAD_GENERAL;
+    t
+};
+
+/// Like [`parse_content_type`] for the tree: the class of the type, and of the parameters
+/// only the boundary of a multipart type, counted only when the limit could be reached.
+/// Values with comments, folds in the type, RFC 2231 sections or anything to decode in the
+/// boundary take the general rules.
+pub(crate) fn parse_content_type_light(raw: &[u8], max_params: usize) -> Option<LightType<'_>> {
+    // the value without the white space around it (the line break ending it included)
+    let value = raw.trim_ascii();
+    // one pass over the type: where the slash and the first `;` are, whether the head is
+    // nothing but the two words, and whether a comment or a line break calls for the
+    // general rules
     let mut semi = value.len();
+    let mut slash = None;
+    let mut plain = true;
     for (i, &c) in value.iter().enumerate() {
-        match c {
-            b';' => {
+        match HEAD_CLASS.get(usize::from(c)).copied().unwrap_or(HEAD_OTHER) {
+            HEAD_PLAIN => {}
+            HEAD_SLASH => {
+                plain &= slash.is_none();
+                slash = Some(i);
+            }
+            HEAD_SEMI => {
                 semi = i;
                 break;
             }
-            b'(' | b'\r' | b'\n' => return light_general(value, max_params),
-            _ => {}
+            HEAD_GENERAL => return light_general(value, max_params),
+            _ => plain = false,
         }
     }
-    let (t, st) = type_subtype(value.get(..semi).unwrap_or_default())?;
+    let (t, st) = match slash {
+        Some(sl) if plain && sl > 0 && sl + 1 < semi => {
+            (value.get(..sl).unwrap_or_default(), value.get(sl + 1..semi).unwrap_or_default())
+        }
+        _ => type_subtype(value.get(..semi).unwrap_or_default())?,
+    };
     let rest = value.get(semi..).unwrap_or_default();
-    if t.eq_ignore_ascii_case(b"multipart") {
+    let class = TypeClass::of_names(t, st);
+    if matches!(class, TypeClass::Multipart | TypeClass::Digest) {
         if memchr::memchr2(b'(', b'*', rest).is_some() {
             return light_general(value, max_params);
         }
@@ -715,33 +802,19 @@ pub(crate) fn parse_content_type_light(value: &[u8], max_params: usize) -> Optio
         if !decodable {
             return light_general(value, max_params);
         }
-        let ct = ContentType { media_type: intern(t), subtype: intern(st), params: Vec::new() };
-        return Some(LightType {
-            ct,
-            hit,
-            elided: true,
-            boundary: boundary.filter(|b| !b.is_empty()),
-        });
+        let boundary = boundary.filter(|b| !b.is_empty()).map(Cow::Borrowed);
+        return Some(LightType { class, hit, boundary });
     }
     // the count under the general rules, only when it could reach the limit
     let hit =
         could_hit(rest, max_params) && light_general(value, max_params).is_some_and(|l| l.hit);
-    Some(light_leaf(t, st, rest, hit))
+    Some(LightType { class, hit, boundary: None })
 }
 
 /// Whether parameters in `rest` could reach the limit: every parameter takes at least two
 /// octets (a name and a separator), so below that length nothing needs counting.
 fn could_hit(rest: &[u8], max_params: usize) -> bool {
     rest.len() / 2 >= max_params
-}
-
-/// A non-multipart type in tree mode: its parameters not built (`hit` tells whether they
-/// reached the limit); whether any may be present is a guess on the safe side (the tree
-/// parses on demand). `rest` is the value from the first `;`.
-fn light_leaf(t: &[u8], st: &[u8], rest: &[u8], hit: bool) -> LightType<'static> {
-    let elided = rest.iter().any(|&c| !matches!(c, b';' | b' ' | b'\t' | b'\r' | b'\n'));
-    let ct = ContentType { media_type: intern(t), subtype: intern(st), params: Vec::new() };
-    LightType { ct, hit, elided, boundary: None }
 }
 
 /// True for a parameter value that [`param_text`] keeps as it is.
@@ -756,12 +829,17 @@ fn light_general(value: &[u8], max_params: usize) -> Option<LightType<'static>> 
     let semi = memchr::memchr(b';', &v).unwrap_or(v.len());
     let (t, st) = type_subtype(v.get(..semi).unwrap_or_default())?;
     if t.eq_ignore_ascii_case(b"multipart") {
-        return parse_content_type_opts(value, max_params, TextOptions::default())
-            .map(|(ct, hit)| LightType { ct, hit, elided: false, boundary: None });
+        return parse_content_type_opts(value, max_params, TextOptions::default()).map(
+            |(ct, hit)| LightType {
+                class: TypeClass::of(&ct),
+                hit,
+                boundary: ct.boundary().map(|b| Cow::Owned(b.as_bytes().to_vec())),
+            },
+        );
     }
     let rest = v.get(semi..).unwrap_or_default();
     let hit = could_hit(rest, max_params) && split_params(rest, max_params, |_| {});
-    Some(light_leaf(t, st, rest, hit))
+    Some(LightType { class: TypeClass::of_names(t, st), hit, boundary: None })
 }
 
 /// The parameters of a Content-Type value whose `type/subtype` is invalid (they still apply

@@ -7,7 +7,7 @@
 use crate::diag::{Diagnostic, DiagnosticKind};
 use crate::inline::InlineVec;
 use crate::limits::MimeLimits;
-use crate::params::{ContentType, TransferEncoding, parse_content_type};
+use crate::params::{ContentType, TransferEncoding, TypeClass, parse_content_type};
 
 /// Which part of an entity's body a [`Event::Body`] chunk belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -314,6 +314,17 @@ fn strip_eol(b: &[u8]) -> &[u8] {
     b.strip_suffix(b"\r").unwrap_or(b)
 }
 
+/// The Content-Type of the open header, as far as it was parsed.
+#[derive(Debug)]
+enum OpenType {
+    /// Parsed in full (push API): the type, and whether the parameter limit was hit.
+    Full(ContentType, bool),
+    /// Parsed light (tree mode): what the parser's decisions need, and the limit flag.
+    Light(TypeClass, bool),
+    /// Not `type/subtype`: the parameters that still apply (none kept in tree mode).
+    Invalid(Vec<crate::params::Param>),
+}
+
 /// The push parser. Feed input with [`Parser::push`], end it with [`Parser::finish`]; events
 /// go to the sink closure as they are found.
 ///
@@ -354,12 +365,8 @@ pub struct Parser {
     /// Name length and value start of the open field (found when its first line came).
     field_layout: (usize, usize),
     hdr_bytes: usize,
-    /// The first Content-Type of the open header, parsed when its field completed: the
-    /// type and whether the parameter limit was hit, or `None` when it was invalid (with
-    /// the parameters that still apply).
-    /// In tree mode (`light`) only a multipart boundary is looked for among the parameters,
-    /// and the third value tells whether some were left out: the tree parses them on demand.
-    ct: Option<Result<(ContentType, bool, bool), Vec<crate::params::Param>>>,
+    /// The first Content-Type of the open header, parsed when its field completed.
+    ct: Option<OpenType>,
     cte: Option<TransferEncoding>,
     /// Tree mode: content types are parsed light (the tree parses them on demand).
     light: bool,
@@ -651,16 +658,16 @@ impl Parser {
                                     // kept at the end of the boundary text until the header
                                     // ends (then opened, or dropped)
                                     self.pending_bound = Some(self.bound_text.len());
-                                    self.bound_text.extend_from_slice(b);
+                                    self.bound_text.extend_from_slice(&b);
                                 }
-                                Ok((l.ct, l.hit, l.elided))
+                                OpenType::Light(l.class, l.hit)
                             }
-                            None => Err(Vec::new()),
+                            None => OpenType::Invalid(Vec::new()),
                         }
                     } else {
                         match parse_content_type(raw, max) {
-                            Some((ct, hit)) => Ok((ct, hit, false)),
-                            None => Err(crate::params::params_of_invalid(raw, max)),
+                            Some((ct, hit)) => OpenType::Full(ct, hit),
+                            None => OpenType::Invalid(crate::params::params_of_invalid(raw, max)),
                         }
                     });
                 }
@@ -789,20 +796,33 @@ impl Parser {
         let mut explicit = false;
         let mut content_type =
             if digest_child { ContentType::message_rfc822() } else { ContentType::text_plain() };
+        let mut class = if digest_child { TypeClass::Message } else { TypeClass::Leaf };
+        let mut hit = false;
         match self.ct.take() {
-            Some(Ok((ct, hit, _))) => {
+            Some(OpenType::Full(ct, h)) => {
+                class = TypeClass::of(&ct);
                 content_type = ct;
                 explicit = true;
-                if hit {
-                    self.diag(DiagnosticKind::ParamLimit, body_start, sink);
-                }
+                hit = h;
             }
-            Some(Err(params)) => {
+            // tree mode: the tree parses an explicit type on demand, the header carries the
+            // plain default
+            Some(OpenType::Light(c, h)) => {
+                class = c;
+                content_type = ContentType::text_plain();
+                explicit = true;
+                hit = h;
+            }
+            Some(OpenType::Invalid(params)) => {
                 self.diag(DiagnosticKind::InvalidContentType, body_start, sink);
+                class = TypeClass::Leaf;
                 content_type = ContentType::text_plain();
                 content_type.params = params;
             }
             None => {}
+        }
+        if hit {
+            self.diag(DiagnosticKind::ParamLimit, body_start, sink);
         }
         let transfer_encoding = self.cte.take().unwrap_or_default();
         // a boundary found by the light parse: its octets end the boundary text
@@ -811,7 +831,7 @@ impl Parser {
         let full = self.next_id as usize >= self.limits.max_parts;
         let mut kind = PartKind::Leaf;
         let mut new_state = State::Leaf;
-        if content_type.is_multipart() {
+        if matches!(class, TypeClass::Multipart | TypeClass::Digest) {
             let start = match pending {
                 Some(start) => Some(start),
                 None => content_type.boundary().map(|b| {
@@ -834,7 +854,7 @@ impl Parser {
                     new_state = State::Preamble;
                 }
             }
-        } else if content_type.is_message() {
+        } else if class == TypeClass::Message {
             if transfer_encoding.is_encoded() {
                 kind = PartKind::EncodedMessage;
             } else if force_leaf {
@@ -847,7 +867,7 @@ impl Parser {
                 new_state = State::Message;
             }
         }
-        let is_digest = content_type.is("multipart", "digest");
+        let is_digest = class == TypeClass::Digest;
         if let Some(f) = self.frames.get_mut(top) {
             f.state = new_state;
             f.digest = is_digest;
