@@ -104,6 +104,8 @@ pub fn header_text(data: &[u8]) {
         let e = data.iter().rposition(|c| !sp(c)).map_or(s, |e| e + 1);
         let whole = decode_text(data.get(s..e).unwrap_or_default(), opts);
         assert_eq!(f.as_ref(), whole.trim_matches([' ', '\t']));
+        let mut buf = String::from("stale");
+        assert_eq!(crate::text::decode_field_in(data, opts, &mut buf), f.as_ref());
     }
     if data.iter().all(|&c| (32..127).contains(&c)) && !data.windows(2).any(|w| w == b"=?") {
         assert_eq!(decode_text(data, TextOptions::default()).as_bytes(), data);

@@ -674,9 +674,9 @@ struct Decoder<'a> {
 }
 
 impl<'a> Decoder<'a> {
-    fn new(capacity: usize, raw: RawCharset) -> Self {
+    fn new(out: String, raw: RawCharset) -> Self {
         Self {
-            out: String::with_capacity(capacity),
+            out,
             pending: Octets::new(),
             pending_label: &[],
             pending_class: Class::Utf8,
@@ -760,6 +760,34 @@ pub fn decode_text(raw: &[u8], opts: TextOptions) -> Cow<'_, str> {
 /// as trimming before and after [`decode_text`], without a second string when the decoded
 /// text has white space at its ends.
 pub fn decode_field(raw: &[u8], opts: TextOptions) -> Cow<'_, str> {
+    let mut out = String::new();
+    match decode_field_into(raw, opts, &mut out) {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(out),
+    }
+}
+
+/// Like [`decode_field`], decoding into `buf` (cleared first; its allocation is reused, so
+/// decoding many values through one buffer allocates only to grow it). Returns the text:
+/// the value itself when decoding leaves it unchanged, else what `buf` now holds.
+///
+/// ```
+/// use mailwire_mime::text::{TextOptions, decode_field_in};
+///
+/// let mut buf = String::new();
+/// assert_eq!(decode_field_in(b" plain \r\n", TextOptions::default(), &mut buf), "plain");
+/// assert_eq!(decode_field_in(b" =?utf-8?q?caf=C3=A9?=", TextOptions::default(), &mut buf), "caf\u{e9}");
+/// ```
+pub fn decode_field_in<'a>(raw: &'a [u8], opts: TextOptions, buf: &'a mut String) -> &'a str {
+    match decode_field_into(raw, opts, buf) {
+        Some(s) => s,
+        None => buf.as_str(),
+    }
+}
+
+/// The value borrowed when decoding leaves it unchanged; otherwise `None` with the text in
+/// `out` (cleared first).
+fn decode_field_into<'a>(raw: &'a [u8], opts: TextOptions, out: &mut String) -> Option<&'a str> {
     let is_space = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
     let start = raw.iter().position(|c| !is_space(c)).unwrap_or(raw.len());
     let end = raw.iter().rposition(|c| !is_space(c)).map_or(start, |e| e + 1);
@@ -768,19 +796,17 @@ pub fn decode_field(raw: &[u8], opts: TextOptions) -> Cow<'_, str> {
     if !has_break_or_equals(value)
         && let Ok(s) = core::str::from_utf8(value)
     {
-        return Cow::Borrowed(s);
+        return Some(s);
     }
-    match decode_text(value, opts) {
-        // borrowed means unchanged: the ends are already trimmed
-        Cow::Borrowed(b) => Cow::Borrowed(b),
-        Cow::Owned(mut o) => {
-            let kept = o.trim_end_matches([' ', '\t']).len();
-            o.truncate(kept);
-            let lead = o.len() - o.trim_start_matches([' ', '\t']).len();
-            o.drain(..lead);
-            Cow::Owned(o)
-        }
+    if let Some(unchanged) = decode_in_into(value, Context::Unstructured, opts, out) {
+        // the ends are already trimmed
+        return Some(unchanged);
     }
+    let kept = out.trim_end_matches([' ', '\t']).len();
+    out.truncate(kept);
+    let lead = out.len() - out.trim_start_matches([' ', '\t']).len();
+    out.drain(..lead);
+    None
 }
 
 /// Decodes header text from `context` (which matters in strict mode only, see [`Context`]):
@@ -788,15 +814,31 @@ pub fn decode_field(raw: &[u8], opts: TextOptions) -> Cow<'_, str> {
 /// Borrows when the value is UTF-8 without line breaks or `=?`; otherwise makes one string
 /// (plus one buffer for values folded beyond 512 octets or words beyond 256 octets).
 pub fn decode_in(raw: &[u8], context: Context, opts: TextOptions) -> Cow<'_, str> {
+    let mut out = String::new();
+    match decode_in_into(raw, context, opts, &mut out) {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(out),
+    }
+}
+
+/// [`decode_in`]: the text borrowed when it is unchanged, else `None` with the decoded
+/// text in `out` (cleared first, its allocation reused).
+fn decode_in_into<'a>(
+    raw: &'a [u8],
+    context: Context,
+    opts: TextOptions,
+    out: &mut String,
+) -> Option<&'a str> {
     let Some(first_break) = memchr::memchr2(b'\r', b'\n', raw) else {
         // Plain UTF-8 text without folds or encoded words is borrowed as it is.
         let first = find_word_start(raw);
         if first.is_none()
             && let Ok(s) = core::str::from_utf8(raw)
         {
-            return Cow::Borrowed(s);
+            return Some(s);
         }
-        return Cow::Owned(decode_unfolded(raw, first, context, opts));
+        decode_unfolded(raw, first, context, opts, out);
+        return None;
     };
     let mut stack = [0u8; 512];
     let heap: Vec<u8>;
@@ -807,12 +849,22 @@ pub fn decode_in(raw: &[u8], context: Context, opts: TextOptions) -> Cow<'_, str
         heap = unfold(raw).into_owned();
         &heap
     };
-    Cow::Owned(decode_unfolded(s, find_word_start(s), context, opts))
+    decode_unfolded(s, find_word_start(s), context, opts, out);
+    None
 }
 
 /// Decodes unfolded text whose first `=?` is at `first`.
-fn decode_unfolded(s: &[u8], first: Option<usize>, context: Context, opts: TextOptions) -> String {
-    let mut d = Decoder::new(s.len(), opts.raw);
+fn decode_unfolded(
+    s: &[u8],
+    first: Option<usize>,
+    context: Context,
+    opts: TextOptions,
+    out: &mut String,
+) {
+    let mut buf = core::mem::take(out);
+    buf.clear();
+    buf.reserve(s.len());
+    let mut d = Decoder::new(buf, opts.raw);
     let mut strict = Strict::new(context);
     let mut scan = Scan::default();
     let mut i = 0; // start of text not yet written
@@ -837,7 +889,7 @@ fn decode_unfolded(s: &[u8], first: Option<usize>, context: Context, opts: TextO
         next = find_word_start(s.get(w.end..).unwrap_or_default()).map(|o| o + w.end);
     }
     d.text(s.get(i..).unwrap_or_default());
-    d.finish()
+    *out = d.finish();
 }
 
 /// Builds a display name from the tokens of a phrase under the strict rules: an atom is
@@ -851,7 +903,7 @@ pub(crate) struct StrictPhrase<'a> {
 
 impl<'a> StrictPhrase<'a> {
     pub(crate) fn new(raw: RawCharset) -> Self {
-        Self { d: Decoder::new(64, raw), last_word: false }
+        Self { d: Decoder::new(String::with_capacity(64), raw), last_word: false }
     }
 
     /// An atom; `space` when white space precedes it, `adjacent` when only white space
@@ -1214,7 +1266,11 @@ mod equivalence {
             let e = raw.iter().rposition(|c| !sp(c)).map_or(s, |e| e + 1);
             for opts in [TextOptions::default(), TextOptions::STRICT, TextOptions::LENIENT_LOSSY] {
                 let expected = decode_text(&raw[s..e], opts);
-                prop_assert_eq!(super::decode_field(&raw, opts), expected.trim_matches([' ', '\t']));
+                let field = super::decode_field(&raw, opts);
+                prop_assert_eq!(&field, expected.trim_matches([' ', '\t']));
+                // into a buffer holding something already: the same text
+                let mut buf = String::from("stale =?x?q?y?= text");
+                prop_assert_eq!(super::decode_field_in(&raw, opts, &mut buf), field.as_ref());
             }
         }
     }

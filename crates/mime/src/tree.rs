@@ -564,6 +564,34 @@ impl<'m> Field<'m> {
         text::decode_field(self.raw.value(), opts)
     }
 
+    /// The value as text like [`Field::text`], decoded into `buf` (cleared first, its
+    /// allocation reused) only when decoding changes it; otherwise borrowed from the input.
+    /// Walking many fields through one buffer allocates only to grow it.
+    ///
+    /// ```
+    /// use mailwire_mime::Message;
+    ///
+    /// let msg = Message::parse(&b"Subject: =?utf-8?q?caf=C3=A9?=\r\nTo: ann@example.com\r\n\r\n"[..]);
+    /// let mut buf = String::new();
+    /// let texts: Vec<String> =
+    ///     msg.root().fields().map(|f| f.text_in(&mut buf).to_string()).collect();
+    /// assert_eq!(texts, ["caf\u{e9}", "ann@example.com"]);
+    /// ```
+    pub fn text_in<'b>(&self, buf: &'b mut String) -> &'b str
+    where
+        'm: 'b,
+    {
+        text::decode_field_in(self.raw.value(), TextOptions::default(), buf)
+    }
+
+    /// Like [`Field::text_in`] with explicit options.
+    pub fn text_in_with<'b>(&self, opts: TextOptions, buf: &'b mut String) -> &'b str
+    where
+        'm: 'b,
+    {
+        text::decode_field_in(self.raw.value(), opts, buf)
+    }
+
     /// What kind of header line it is.
     pub fn kind(&self) -> FieldKind {
         self.raw.kind

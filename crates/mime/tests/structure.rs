@@ -257,6 +257,24 @@ fn roundtrip_and_ranges_on_corpus() {
 }
 
 #[test]
+fn field_text_through_one_buffer_equals_field_text() {
+    // every field of every test message, all decoded through one reused buffer
+    let mut buf = String::new();
+    let mut decoded = 0;
+    for m in corpus() {
+        let msg = Message::parse(m);
+        for p in msg.parts() {
+            for f in p.fields() {
+                let text = f.text();
+                decoded += usize::from(matches!(text, std::borrow::Cow::Owned(_)));
+                assert_eq!(f.text_in(&mut buf), text);
+            }
+        }
+    }
+    assert!(decoded > 0, "some values need decoding");
+}
+
+#[test]
 fn byte_by_byte_equals_whole() {
     for m in corpus() {
         let whole = events(&m, &[]);
