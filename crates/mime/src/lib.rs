@@ -24,6 +24,7 @@ mod inline;
 mod limits;
 pub mod params;
 pub mod push;
+mod swar;
 pub mod text;
 pub mod transfer;
 mod tree;

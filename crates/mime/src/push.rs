@@ -8,6 +8,7 @@ use crate::diag::{Diagnostic, DiagnosticKind};
 use crate::inline::InlineVec;
 use crate::limits::MimeLimits;
 use crate::params::{ContentType, TransferEncoding, TypeClass, parse_content_type};
+use crate::swar;
 
 /// Which part of an entity's body a [`Event::Body`] chunk belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -270,15 +271,24 @@ fn field_name(content: &[u8]) -> Option<(usize, usize)> {
     if !content.first()?.is_ascii_alphabetic() {
         return None;
     }
+    // the first octet that is a colon or not printable, eight at a time while there are eight
     let mut i = 1;
-    while let Some(&c) = content.get(i) {
-        if c == b':' {
-            return Some((i, i));
+    while let Some(x) = swar::word_at(content, i) {
+        let m = swar::below(x, 33) | swar::equal(x, b':') | swar::equal(x, 127) | (x & swar::HIGH);
+        if m != 0 {
+            i += swar::first(m);
+            break;
         }
-        if !(33..=126).contains(&c) {
+        i += 8;
+    }
+    while let Some(&c) = content.get(i) {
+        if c == b':' || !(33..=126).contains(&c) {
             break;
         }
         i += 1;
+    }
+    if content.get(i) == Some(&b':') {
+        return Some((i, i));
     }
     let name_len = i;
     while let Some(&c) = content.get(i) {
@@ -289,6 +299,31 @@ fn field_name(content: &[u8]) -> Option<(usize, usize)> {
         }
     }
     None
+}
+
+#[cfg(test)]
+#[test]
+fn field_name_equals_an_octet_by_octet_reading() {
+    fn reference(content: &[u8]) -> Option<(usize, usize)> {
+        if !content.first()?.is_ascii_alphabetic() {
+            return None;
+        }
+        let name_len = content.iter().position(|&c| c == b':' || !(33..=126).contains(&c))?;
+        let colon = name_len + content[name_len..].iter().position(|&c| c != b' ' && c != b'\t')?;
+        (content[colon] == b':').then_some((name_len, colon))
+    }
+    for len in 1..40 {
+        for at in 0..len {
+            for stop in [b':', b' ', b'\t', 0, 0x7F, 0x80, 0xFF, b'\r', b'!'] {
+                for tail in [&b""[..], b":", b" :", b"\t x:", b": v"] {
+                    let mut v = vec![b'X'; len];
+                    v[at] = stop;
+                    v.extend_from_slice(tail);
+                    assert_eq!(field_name(&v), reference(&v), "{v:?}");
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
