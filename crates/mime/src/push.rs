@@ -248,9 +248,12 @@ static NL_DASH: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
     std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\n-"));
 
 /// Position of the next `\n-` in `rest`: the first few octets by hand (short parts, where
-/// the searcher's set-up would cost more than the search), the rest by the searcher.
+/// a searcher's set-up would cost more than the search), then the dashes (none in base64,
+/// so attachments are crossed at the speed of a one-octet search), each checked for a line
+/// break before it; text with many dashes goes to the two-octet searcher.
 fn next_line_dash(rest: &[u8]) -> Option<usize> {
     const NEAR: usize = 16;
+    const MISSES: usize = 4;
     let near = rest.get(..NEAR + 1).unwrap_or(rest);
     if let Some(i) = near.windows(2).position(|w| w == b"\n-") {
         return Some(i);
@@ -258,7 +261,18 @@ fn next_line_dash(rest: &[u8]) -> Option<usize> {
     if rest.len() <= NEAR + 1 {
         return None;
     }
-    NL_DASH.find(rest.get(NEAR..).unwrap_or_default()).map(|i| i + NEAR)
+    // dashes after the near octets: a line break before one is a match
+    let mut from = NEAR + 1;
+    for _ in 0..MISSES {
+        let dash = from + memchr::memchr(b'-', rest.get(from..)?)?;
+        if rest.get(dash - 1) == Some(&b'\n') {
+            return Some(dash - 1);
+        }
+        from = dash + 1;
+    }
+    // no line break at or after `from - 1` has been ruled out
+    let start = from - 1;
+    NL_DASH.find(rest.get(start..).unwrap_or_default()).map(|i| i + start)
 }
 
 /// Up to this many open boundaries are compared one by one; deeper stacks use the index.
@@ -323,6 +337,52 @@ fn field_name_equals_an_octet_by_octet_reading() {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn next_line_dash_past_many_dashes() {
+    // dashes without line breaks before them, then a line starting with one, at every
+    // distance: the dash search and the pair searcher hand over without missing it
+    for dashes in 0..12 {
+        for gap in [0, 1, 5, 17, 40] {
+            let mut v = b"0123456789abcdefghij".to_vec();
+            for _ in 0..dashes {
+                v.extend_from_slice(b"a-b");
+                v.extend(std::iter::repeat_n(b'x', gap));
+            }
+            let at = v.len();
+            v.extend_from_slice(b"\n--b\r\n");
+            assert_eq!(next_line_dash(&v), Some(at), "{dashes} {gap}");
+            assert_eq!(next_line_dash(&v[..at + 1]), None, "{dashes} {gap}");
+            // a line break right before the first dash looked at
+            let mut w = v.clone();
+            w[at] = b'y';
+            let reference = w.windows(2).position(|p| p == b"\n-");
+            assert_eq!(next_line_dash(&w), reference, "{dashes} {gap}");
+        }
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn next_line_dash_equals_a_pair_search() {
+    // strings of line breaks, dashes and letters (a xorshift for the choices)
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    for _ in 0..20_000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let len = (seed % 160) as usize;
+        let v: Vec<u8> = (0..len)
+            .map(|i| match (seed >> (i % 60)) & 7 {
+                0 => b'\n',
+                1 | 2 => b'-',
+                _ => b'a',
+            })
+            .collect();
+        assert_eq!(next_line_dash(&v), v.windows(2).position(|p| p == b"\n-"), "{v:?}");
     }
 }
 
