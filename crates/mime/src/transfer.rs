@@ -282,7 +282,7 @@ pub fn quoted_printable(input: &[u8]) -> Decoded {
 /// Like [`quoted_printable`], appending to `out` (octets already there are left alone);
 /// returns whether invalid escapes were kept.
 #[allow(clippy::many_single_char_names)]
-fn quoted_printable_append(input: &[u8], out: &mut Vec<u8>) -> bool {
+pub(crate) fn quoted_printable_append(input: &[u8], out: &mut Vec<u8>) -> bool {
     let mut had_errors = false;
     // octets before `keep` came from escapes or line ends: never dropped as trailing space
     let mut keep = out.len();

@@ -867,6 +867,36 @@ impl<'m> Part<'m> {
         }
     }
 
+    /// The body transfer-decoded like [`Part::decoded_body`], into `buf` (cleared first, its
+    /// allocation reused) when there is something to decode; otherwise borrowed from the
+    /// input. Walking many parts through one buffer allocates only to grow it.
+    ///
+    /// ```
+    /// use mailwire_mime::Message;
+    ///
+    /// let msg = Message::parse(&b"Content-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n"[..]);
+    /// let mut buf = Vec::new();
+    /// assert_eq!(msg.root().decoded_body_in(&mut buf), b"hello");
+    /// ```
+    pub fn decoded_body_in<'b>(&self, buf: &'b mut Vec<u8>) -> &'b [u8]
+    where
+        'm: 'b,
+    {
+        let raw = self.body_raw();
+        buf.clear();
+        match self.transfer_encoding() {
+            TransferEncoding::Base64 => {
+                transfer::base64_append(raw, buf);
+            }
+            TransferEncoding::QuotedPrintable => {
+                transfer::quoted_printable_append(raw, buf);
+            }
+            TransferEncoding::Uuencode => buf.extend_from_slice(&transfer::uudecode(raw).data),
+            _ => return raw,
+        }
+        buf
+    }
+
     /// For `text/*` leaves: the decoded body converted from its charset (`us-ascii` when not
     /// given, read as UTF-8; unknown charsets read through the fallback chain).
     pub fn text(&self) -> Option<String> {

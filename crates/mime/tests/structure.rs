@@ -257,10 +257,11 @@ fn roundtrip_and_ranges_on_corpus() {
 }
 
 #[test]
-fn field_text_through_one_buffer_equals_field_text() {
-    // every field of every test message, all decoded through one reused buffer
+fn decoding_through_one_buffer_equals_owned_decoding() {
+    // every field and body of every test message, decoded through one reused buffer each
     let mut buf = String::new();
-    let mut decoded = 0;
+    let mut body_buf = vec![0xAA; 3];
+    let (mut decoded, mut bodies) = (0, 0);
     for m in corpus() {
         let msg = Message::parse(m);
         for p in msg.parts() {
@@ -269,9 +270,12 @@ fn field_text_through_one_buffer_equals_field_text() {
                 decoded += usize::from(matches!(text, std::borrow::Cow::Owned(_)));
                 assert_eq!(f.text_in(&mut buf), text);
             }
+            let body = p.decoded_body();
+            bodies += usize::from(matches!(body, std::borrow::Cow::Owned(_)));
+            assert_eq!(p.decoded_body_in(&mut body_buf), &body[..]);
         }
     }
-    assert!(decoded > 0, "some values need decoding");
+    assert!(decoded > 0 && bodies > 0, "some values and bodies need decoding");
 }
 
 #[test]

@@ -83,6 +83,18 @@ fn bench(c: &mut Criterion) {
                     .sum::<usize>()
             })
         });
+        // the same with an owned value per decoded field and body
+        g.bench_function("all-owned/mailwire-mime", |b| {
+            b.iter(|| {
+                msgs.iter()
+                    .map(|m| {
+                        black_box(inputs::decode_everything_owned(&mailwire_mime::Message::parse(
+                            m.clone(),
+                        )))
+                    })
+                    .sum::<usize>()
+            })
+        });
         g.bench_function("all/mail-parser", |b| {
             b.iter(|| msgs.iter().map(|m| black_box(mail_parser_all(m))).sum::<usize>())
         });

@@ -27,21 +27,23 @@ pub(crate) fn cases() -> Vec<(&'static str, Vec<bytes::Bytes>)> {
     cases
 }
 
-/// mailwire-mime's "all": every header field decoded as text (through one reused buffer,
-/// as a program walking every field would) and every body transfer-decoded.
+/// mailwire-mime's "all": every header field decoded as text and every body
+/// transfer-decoded, each through one reused buffer (as a program walking every part would).
 pub(crate) fn decode_everything(msg: &mailwire_mime::Message) -> usize {
     let mut n = 0;
-    let mut buf = String::new();
+    let mut text = String::new();
+    let mut body = Vec::new();
     for p in msg.parts() {
         for f in p.fields() {
-            n += f.text_in(&mut buf).len();
+            n += f.text_in(&mut text).len();
         }
-        n += p.decoded_body().len();
+        n += p.decoded_body_in(&mut body).len();
     }
     n
 }
 
-/// Like [`decode_everything`] with an owned string per decoded field value (`Field::text`).
+/// Like [`decode_everything`] with an owned value per decoded field and body
+/// (`Field::text`, `Part::decoded_body`).
 pub(crate) fn decode_everything_owned(msg: &mailwire_mime::Message) -> usize {
     let mut n = 0;
     for p in msg.parts() {
