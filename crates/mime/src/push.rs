@@ -275,6 +275,16 @@ fn next_line_dash(rest: &[u8]) -> Option<usize> {
     NL_DASH.find(rest.get(start..).unwrap_or_default()).map(|i| i + start)
 }
 
+/// What follows a boundary on a delimiter line: `--` for a close delimiter, then only white
+/// space (the line break removed). `Some(close)` for a delimiter.
+fn delim_tail(after: &[u8]) -> Option<bool> {
+    let (close, after) = match after.strip_prefix(b"--") {
+        Some(a) => (true, a),
+        None => (false, after),
+    };
+    after.iter().all(|&c| c == b' ' || c == b'\t' || c == b'\r').then_some(close)
+}
+
 /// Up to this many open boundaries are compared one by one; deeper stacks use the index.
 const INDEX_FROM: usize = 8;
 
@@ -1024,20 +1034,19 @@ impl Parser {
     /// Whether `rest` (a line after its `--`) is a delimiter (`false`) or close delimiter
     /// (`true`) of the boundary at stack position `k`.
     fn delim_at(&self, k: usize, rest: &[u8]) -> Option<bool> {
-        let after = rest.strip_prefix(self.boundary(k)?)?;
-        let (close, after) = match after.strip_prefix(b"--") {
-            Some(a) => (true, a),
-            None => (false, after),
-        };
-        after.iter().all(|&c| c == b' ' || c == b'\t' || c == b'\r').then_some(close)
+        delim_tail(rest.strip_prefix(self.boundary(k)?)?)
     }
 
     fn match_delim(&self, content: &[u8]) -> Option<(usize, bool)> {
         let rest = content.strip_prefix(b"--")?;
-        if self.bounds.len() <= INDEX_FROM {
-            return (0..self.bounds.len())
-                .rev()
-                .find_map(|k| self.delim_at(k, rest).map(|c| (k, c)));
+        let open = self.bounds.len();
+        if open <= INDEX_FROM {
+            // the innermost boundary first, read without the stack's general accessors
+            let text = &self.bound_text[..];
+            return self.bounds[..].iter().enumerate().rev().find_map(|(k, b)| {
+                let after = rest.strip_prefix(text.get(b.start..b.end)?)?;
+                delim_tail(after).map(|c| (k, c))
+            });
         }
         let t = rest.trim_ascii_end();
         let as_delim = self.bound_index.get(t).and_then(|v| v.last().copied());
@@ -1080,7 +1089,9 @@ impl Parser {
                 epilogue_start: f.epilogue_start,
             }));
         }
-        self.truncate_bounds(k + 1);
+        if self.bounds.len() > k + 1 {
+            self.truncate_bounds(k + 1);
+        }
         let full = self.next_id as usize >= self.limits.max_parts;
         let Some(f) = self.frames.get_mut(target) else { return };
         if f.state == State::Preamble {
