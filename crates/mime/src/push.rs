@@ -232,7 +232,7 @@ impl Pending {
 }
 
 /// The header facts of an entity without Content-Type and Content-Transfer-Encoding fields.
-static DEFAULT_HEADER: PartHeader = PartHeader {
+pub(crate) static DEFAULT_HEADER: PartHeader = PartHeader {
     content_type: ContentType {
         media_type: std::borrow::Cow::Borrowed("text"),
         subtype: std::borrow::Cow::Borrowed("plain"),
