@@ -378,7 +378,7 @@ impl Message {
                     };
                     // a type from a field is parsed on demand (the parser only looked for a
                     // boundary); a defaulted one is one of the bare defaults
-                    n.ct = if core::ptr::eq(header, &crate::push::DEFAULT_HEADER) {
+                    n.ct = if core::ptr::eq(header, &raw const crate::push::DEFAULT_HEADER) {
                         CtRef::TextPlain
                     } else if header.explicit_content_type || invalid_ct == Some(part) {
                         CtRef::Index(u32::MAX)
