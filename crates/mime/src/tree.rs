@@ -11,7 +11,7 @@ use crate::diag::{Diagnostic, DiagnosticKind};
 use crate::fields::{ListId, Received, parse_message_ids};
 use crate::limits::MimeLimits;
 use crate::params::{ContentDisposition, ContentType, TransferEncoding, parse_disposition_opts};
-use crate::push::{Event, FieldKind, Parser, PartKind, RawField};
+use crate::push::{Event, FieldKind, Parser, PartEnd, PartHeader, PartKind, RawField};
 use crate::text::{self, TextOptions};
 use crate::transfer;
 
@@ -205,6 +205,171 @@ pub struct ParseOptions {
     pub limits: MimeLimits,
 }
 
+/// Builds the entity and field arrays from the parser's events (tree mode).
+struct TreeSink<'t> {
+    /// Index of the source's first entity in the message's array.
+    base: u32,
+    /// The entity a decoded source hangs under.
+    attach: Option<u32>,
+    source: u32,
+    parts: &'t mut Vec<PartNode>,
+    fields: &'t mut Vec<FieldNode>,
+    diags: &'t mut Vec<Diagnostic>,
+    other_ctes: &'t mut Vec<TransferEncoding>,
+    /// Singleton fields of the current message header, counted as they come.
+    counts: [u8; SINGLE.len()],
+    msg_header: bool,
+    /// The entity whose Content-Type was just found invalid (its parameters still apply).
+    invalid_ct: Option<u32>,
+}
+
+fn to_usize(o: u64) -> usize {
+    usize::try_from(o).unwrap_or(usize::MAX)
+}
+
+impl TreeSink<'_> {
+    /// One event, handed to the method of its kind (each kept out of line, so the dispatch
+    /// stays small where the parser calls it).
+    #[inline]
+    fn on(&mut self, ev: Event<'_>) {
+        match ev {
+            Event::PartStart { part, parent, depth, offset } => {
+                self.part_start(part, parent, depth, offset);
+            }
+            Event::Field { part, field } => self.field(part, &field),
+            Event::HeaderEnd { part, header, body_offset } => {
+                self.header_end(part, header, body_offset);
+            }
+            // not sent in light mode: bodies are ranges of the source
+            Event::Body { .. } => {}
+            Event::PartEnd(end) => self.part_end(&end),
+            Event::Diagnostic(d) => self.diagnostic(d),
+        }
+    }
+
+    #[inline(never)]
+    fn part_start(&mut self, part: u32, parent: Option<u32>, depth: u32, offset: u64) {
+        let idx = self.base + part;
+        let parent = parent.map(|p| self.base + p).or(self.attach);
+        self.counts = [0u8; SINGLE.len()];
+        let off = to_usize(offset);
+        let nf = u32::try_from(self.fields.len()).unwrap_or(u32::MAX);
+        // link the new entity after its parent's last child, in one visit of each
+        let mut number = 1;
+        self.msg_header = true;
+        if let Some(pn) = parent.and_then(|p| self.parts.get_mut(p as usize)) {
+            self.msg_header = matches!(pn.kind, PartKind::Message | PartKind::EncodedMessage);
+            let prev_last = pn.last_link;
+            pn.last_link = idx;
+            if pn.first_link == NONE {
+                pn.first_link = idx;
+            }
+            if let Some(l) = self.parts.get_mut(prev_last as usize) {
+                l.next_link = idx;
+                number = l.number + 1;
+            }
+        }
+        self.parts.push(PartNode {
+            source: self.source,
+            parent_link: link(parent),
+            first_link: NONE,
+            last_link: NONE,
+            next_link: NONE,
+            number,
+            depth,
+            header_start: off,
+            body_start: off,
+            body_end: off,
+            preamble_end_at: NO_OFFSET,
+            epilogue_start_at: NO_OFFSET,
+            fields: (nf, nf),
+            kind: PartKind::Leaf,
+            explicit: false,
+            ct: CtRef::TextPlain,
+            cte: CteRef::SevenBit,
+        });
+    }
+
+    #[inline(never)]
+    fn field(&mut self, part: u32, field: &RawField<'_>) {
+        if self.msg_header
+            && let Some(k) = single_index(field.name())
+            && let Some(c) = self.counts.get_mut(k)
+        {
+            *c = c.saturating_add(1);
+            if *c == 2 {
+                self.diags.push(Diagnostic {
+                    kind: DiagnosticKind::DuplicateField,
+                    part: self.base + part,
+                    offset: field.offset,
+                });
+            }
+        }
+        let start = to_usize(field.offset);
+        let (name_len, value_start) = field.layout();
+        self.fields.push(FieldNode {
+            source: self.source,
+            start,
+            end: start + field.raw.len(),
+            kind: field.kind,
+            name_len: u32::try_from(name_len).unwrap_or(0),
+            value_start: u32::try_from(value_start).unwrap_or(0),
+        });
+    }
+
+    #[inline(never)]
+    fn header_end(&mut self, part: u32, header: &PartHeader, body_offset: u64) {
+        if let Some(n) = self.parts.get_mut((self.base + part) as usize) {
+            // an entity's fields are the ones since its start
+            n.fields.1 = u32::try_from(self.fields.len()).unwrap_or(u32::MAX);
+            // the kind is needed now (children look at their parent's kind)
+            n.kind = header.kind;
+            n.explicit = header.explicit_content_type;
+            n.cte = match &header.transfer_encoding {
+                TransferEncoding::SevenBit => CteRef::SevenBit,
+                TransferEncoding::EightBit => CteRef::EightBit,
+                TransferEncoding::Binary => CteRef::Binary,
+                TransferEncoding::QuotedPrintable => CteRef::QuotedPrintable,
+                TransferEncoding::Base64 => CteRef::Base64,
+                TransferEncoding::Uuencode => CteRef::Uuencode,
+                other => {
+                    self.other_ctes.push(other.clone());
+                    CteRef::Other(u32::try_from(self.other_ctes.len() - 1).unwrap_or(u32::MAX))
+                }
+            };
+            // a type from a field is parsed on demand (the parser only looked for a
+            // boundary); a defaulted one is one of the bare defaults
+            n.ct = if core::ptr::eq(header, &raw const crate::push::DEFAULT_HEADER) {
+                CtRef::TextPlain
+            } else if header.explicit_content_type || self.invalid_ct == Some(part) {
+                CtRef::Index(u32::MAX)
+            } else {
+                compact_type(&header.content_type).map_or(CtRef::Index(u32::MAX), |c| c.0)
+            };
+            n.body_start = to_usize(body_offset);
+            n.body_end = n.body_start;
+        }
+    }
+
+    #[inline(never)]
+    fn part_end(&mut self, end: &PartEnd) {
+        if let Some(n) = self.parts.get_mut((self.base + end.part) as usize) {
+            n.body_end = to_usize(end.body_end).max(n.body_start);
+            n.preamble_end_at = end.preamble_end.map_or(NO_OFFSET, to_usize);
+            n.epilogue_start_at = end.epilogue_start.map_or(NO_OFFSET, to_usize);
+        }
+    }
+
+    #[inline(never)]
+    fn diagnostic(&mut self, mut d: Diagnostic) {
+        if d.kind == DiagnosticKind::InvalidContentType {
+            self.invalid_ct = Some(d.part);
+        }
+        d.part += self.base;
+        self.diags.push(d);
+    }
+}
+
 impl Message {
     /// Parses a message with the default limits. Never fails: defects become diagnostics.
     pub fn parse(input: impl Into<Bytes>) -> Self {
@@ -280,132 +445,19 @@ impl Message {
         };
         let base = u32::try_from(self.parts.len()).unwrap_or(u32::MAX);
         let mut parser = Parser::with_depth(limits, depth);
-        let parts = &mut self.parts;
-        let fields = &mut self.fields;
-        let diags = &mut self.diagnostics;
-        let other_ctes = &mut self.other_ctes;
-        let to_usize = |o: u64| usize::try_from(o).unwrap_or(usize::MAX);
-        // singleton fields of the current message header, counted as they come
-        let mut counts = [0u8; SINGLE.len()];
-        let mut msg_header = false;
-        // the entity whose Content-Type was just found invalid (its parameters still apply)
-        let mut invalid_ct: Option<u32> = None;
-        let mut sink = |ev: Event<'_>| match ev {
-            Event::PartStart { part, parent, depth, offset } => {
-                let idx = base + part;
-                let parent = parent.map(|p| base + p).or(attach);
-                counts = [0u8; SINGLE.len()];
-                let off = to_usize(offset);
-                let nf = u32::try_from(fields.len()).unwrap_or(u32::MAX);
-                // link the new entity after its parent's last child, in one visit of each
-                let mut number = 1;
-                msg_header = true;
-                if let Some(pn) = parent.and_then(|p| parts.get_mut(p as usize)) {
-                    msg_header = matches!(pn.kind, PartKind::Message | PartKind::EncodedMessage);
-                    let prev_last = pn.last_link;
-                    pn.last_link = idx;
-                    if pn.first_link == NONE {
-                        pn.first_link = idx;
-                    }
-                    if let Some(l) = parts.get_mut(prev_last as usize) {
-                        l.next_link = idx;
-                        number = l.number + 1;
-                    }
-                }
-                parts.push(PartNode {
-                    source,
-                    parent_link: link(parent),
-                    first_link: NONE,
-                    last_link: NONE,
-                    next_link: NONE,
-                    number,
-                    depth,
-                    header_start: off,
-                    body_start: off,
-                    body_end: off,
-                    preamble_end_at: NO_OFFSET,
-                    epilogue_start_at: NO_OFFSET,
-                    fields: (nf, nf),
-                    kind: PartKind::Leaf,
-                    explicit: false,
-                    ct: CtRef::TextPlain,
-                    cte: CteRef::SevenBit,
-                });
-            }
-            Event::Field { part, field } => {
-                if msg_header
-                    && let Some(k) = single_index(field.name())
-                    && let Some(c) = counts.get_mut(k)
-                {
-                    *c = c.saturating_add(1);
-                    if *c == 2 {
-                        diags.push(Diagnostic {
-                            kind: DiagnosticKind::DuplicateField,
-                            part: base + part,
-                            offset: field.offset,
-                        });
-                    }
-                }
-                let start = to_usize(field.offset);
-                let (name_len, value_start) = field.layout();
-                fields.push(FieldNode {
-                    source,
-                    start,
-                    end: start + field.raw.len(),
-                    kind: field.kind,
-                    name_len: u32::try_from(name_len).unwrap_or(0),
-                    value_start: u32::try_from(value_start).unwrap_or(0),
-                });
-            }
-            Event::HeaderEnd { part, header, body_offset } => {
-                if let Some(n) = parts.get_mut((base + part) as usize) {
-                    // an entity's fields are the ones since its start
-                    n.fields.1 = u32::try_from(fields.len()).unwrap_or(u32::MAX);
-                    // the kind is needed now (children look at their parent's kind)
-                    n.kind = header.kind;
-                    n.explicit = header.explicit_content_type;
-                    n.cte = match &header.transfer_encoding {
-                        TransferEncoding::SevenBit => CteRef::SevenBit,
-                        TransferEncoding::EightBit => CteRef::EightBit,
-                        TransferEncoding::Binary => CteRef::Binary,
-                        TransferEncoding::QuotedPrintable => CteRef::QuotedPrintable,
-                        TransferEncoding::Base64 => CteRef::Base64,
-                        TransferEncoding::Uuencode => CteRef::Uuencode,
-                        other => {
-                            other_ctes.push(other.clone());
-                            CteRef::Other(u32::try_from(other_ctes.len() - 1).unwrap_or(u32::MAX))
-                        }
-                    };
-                    // a type from a field is parsed on demand (the parser only looked for a
-                    // boundary); a defaulted one is one of the bare defaults
-                    n.ct = if core::ptr::eq(header, &raw const crate::push::DEFAULT_HEADER) {
-                        CtRef::TextPlain
-                    } else if header.explicit_content_type || invalid_ct == Some(part) {
-                        CtRef::Index(u32::MAX)
-                    } else {
-                        compact_type(&header.content_type).map_or(CtRef::Index(u32::MAX), |c| c.0)
-                    };
-                    n.body_start = to_usize(body_offset);
-                    n.body_end = n.body_start;
-                }
-            }
-            // not sent in light mode: bodies are ranges of the source
-            Event::Body { .. } => {}
-            Event::PartEnd(end) => {
-                if let Some(n) = parts.get_mut((base + end.part) as usize) {
-                    n.body_end = to_usize(end.body_end).max(n.body_start);
-                    n.preamble_end_at = end.preamble_end.map_or(NO_OFFSET, to_usize);
-                    n.epilogue_start_at = end.epilogue_start.map_or(NO_OFFSET, to_usize);
-                }
-            }
-            Event::Diagnostic(mut d) => {
-                if d.kind == DiagnosticKind::InvalidContentType {
-                    invalid_ct = Some(d.part);
-                }
-                d.part += base;
-                diags.push(d);
-            }
+        let mut tree = TreeSink {
+            base,
+            attach,
+            source,
+            parts: &mut self.parts,
+            fields: &mut self.fields,
+            diags: &mut self.diagnostics,
+            other_ctes: &mut self.other_ctes,
+            counts: [0u8; SINGLE.len()],
+            msg_header: false,
+            invalid_ct: None,
         };
+        let mut sink = |ev: Event<'_>| tree.on(ev);
         parser.light_content_types();
         parser.push(&src, &mut sink);
         parser.finish(&mut sink);
