@@ -419,6 +419,55 @@ fn strip_eol(b: &[u8]) -> &[u8] {
     b.strip_suffix(b"\r").unwrap_or(b)
 }
 
+/// The first Content-Type and Content-Transfer-Encoding of the open header, and where a
+/// boundary found by the light parse starts in the boundary text.
+#[derive(Debug, Default)]
+struct HeaderFacts {
+    ct: Option<OpenType>,
+    cte: Option<TransferEncoding>,
+    pending_bound: Option<usize>,
+}
+
+/// Notes a Content-Type or Content-Transfer-Encoding field of the open header (out of line:
+/// most fields are neither).
+#[inline(never)]
+fn content_field(
+    facts: &mut HeaderFacts,
+    bound_text: &mut InlineVec<u8, 160>,
+    light: bool,
+    max_params: usize,
+    name: &[u8],
+    value: &[u8],
+) {
+    if name.eq_ignore_ascii_case(b"content-type") {
+        if facts.ct.is_none() {
+            let raw = value;
+            let max = max_params;
+            facts.ct = Some(if light {
+                match crate::params::parse_content_type_light(raw, max) {
+                    Some(l) => {
+                        if let Some(b) = l.boundary {
+                            // kept at the end of the boundary text until the header
+                            // ends (then opened, or dropped)
+                            facts.pending_bound = Some(bound_text.len());
+                            bound_text.extend_from_slice(&b);
+                        }
+                        OpenType::Light(l.class, l.hit)
+                    }
+                    None => OpenType::Invalid(Vec::new()),
+                }
+            } else {
+                match parse_content_type(raw, max) {
+                    Some((ct, hit)) => OpenType::Full(ct, hit),
+                    None => OpenType::Invalid(crate::params::params_of_invalid(raw, max)),
+                }
+            });
+        }
+    } else if name.eq_ignore_ascii_case(b"content-transfer-encoding") && facts.cte.is_none() {
+        facts.cte = Some(TransferEncoding::parse(value));
+    }
+}
+
 /// The Content-Type of the open header, as far as it was parsed.
 #[derive(Debug)]
 enum OpenType {
@@ -452,9 +501,6 @@ pub struct Parser {
     frames: InlineVec<Frame, 4>,
     bounds: InlineVec<Bound, 4>,
     bound_text: InlineVec<u8, 160>,
-    /// Where the boundary of the open header starts in `bound_text`, when the light parse
-    /// put it there.
-    pending_bound: Option<usize>,
     /// Open boundaries by their text (trailing white space removed) to stack positions, so
     /// that a deep stack costs one lookup per candidate line, not one compare per level.
     bound_index: std::collections::HashMap<Vec<u8>, Vec<usize>>,
@@ -470,9 +516,9 @@ pub struct Parser {
     /// Name length and value start of the open field (found when its first line came).
     field_layout: (usize, usize),
     hdr_bytes: usize,
-    /// The first Content-Type of the open header, parsed when its field completed.
-    ct: Option<OpenType>,
-    cte: Option<TransferEncoding>,
+    /// The Content-Type and Content-Transfer-Encoding of the open header, parsed when their
+    /// fields completed; where a boundary the light parse found starts in `bound_text`.
+    facts: HeaderFacts,
     /// Tree mode: content types are parsed light (the tree parses them on demand).
     light: bool,
     next_id: u32,
@@ -494,7 +540,6 @@ impl Parser {
             frames: InlineVec::default(),
             bounds: InlineVec::default(),
             bound_text: InlineVec::default(),
-            pending_bound: None,
             bound_index: std::collections::HashMap::new(),
             carry: Vec::new(),
             pos: 0,
@@ -507,8 +552,7 @@ impl Parser {
             field_kind: None,
             field_layout: (0, 0),
             hdr_bytes: 0,
-            ct: None,
-            cte: None,
+            facts: HeaderFacts::default(),
             light: false,
             next_id: 0,
             base_depth: depth,
@@ -559,8 +603,8 @@ impl Parser {
             epilogue_start: None,
         });
         self.hdr_bytes = 0;
-        self.ct = None;
-        self.cte = None;
+        self.facts.ct = None;
+        self.facts.cte = None;
         self.mid_line = false;
         self.pending = Pending::None;
         sink(Event::PartStart { part: id, parent, depth, offset });
@@ -752,33 +796,17 @@ impl Parser {
         };
         if kind == FieldKind::Field {
             let name = field.name();
-            if name.eq_ignore_ascii_case(b"content-type") {
-                if self.ct.is_none() {
-                    let raw = field.value();
-                    let max = self.limits.max_params;
-                    self.ct = Some(if self.light {
-                        match crate::params::parse_content_type_light(raw, max) {
-                            Some(l) => {
-                                if let Some(b) = l.boundary {
-                                    // kept at the end of the boundary text until the header
-                                    // ends (then opened, or dropped)
-                                    self.pending_bound = Some(self.bound_text.len());
-                                    self.bound_text.extend_from_slice(&b);
-                                }
-                                OpenType::Light(l.class, l.hit)
-                            }
-                            None => OpenType::Invalid(Vec::new()),
-                        }
-                    } else {
-                        match parse_content_type(raw, max) {
-                            Some((ct, hit)) => OpenType::Full(ct, hit),
-                            None => OpenType::Invalid(crate::params::params_of_invalid(raw, max)),
-                        }
-                    });
-                }
-            } else if name.eq_ignore_ascii_case(b"content-transfer-encoding") && self.cte.is_none()
-            {
-                self.cte = Some(TransferEncoding::parse(field.value()));
+            // only Content-Type and Content-Transfer-Encoding matter to the parser: looked at
+            // out of line, after a test of their lengths and first letter
+            if matches!(name.len(), 12 | 25) && matches!(name.first(), Some(b'c' | b'C')) {
+                content_field(
+                    &mut self.facts,
+                    &mut self.bound_text,
+                    self.light,
+                    self.limits.max_params,
+                    name,
+                    field.value(),
+                );
             }
         }
         sink(Event::Field { part, field });
@@ -886,7 +914,7 @@ impl Parser {
             Some(f) => (f.digest_child, f.depth, f.id),
             None => return,
         };
-        if self.ct.is_none() && self.cte.is_none() && !digest_child {
+        if self.facts.ct.is_none() && self.facts.cte.is_none() && !digest_child {
             // no Content-Type, no Content-Transfer-Encoding: a 7bit text/plain leaf, told
             // with the parser's one default header (nothing to build or drop per entity)
             if let Some(f) = self.frames.get_mut(top) {
@@ -903,7 +931,7 @@ impl Parser {
             if digest_child { ContentType::message_rfc822() } else { ContentType::text_plain() };
         let mut class = if digest_child { TypeClass::Message } else { TypeClass::Leaf };
         let mut hit = false;
-        match self.ct.take() {
+        match self.facts.ct.take() {
             Some(OpenType::Full(ct, h)) => {
                 class = TypeClass::of(&ct);
                 content_type = ct;
@@ -929,9 +957,9 @@ impl Parser {
         if hit {
             self.diag(DiagnosticKind::ParamLimit, body_start, sink);
         }
-        let transfer_encoding = self.cte.take().unwrap_or_default();
+        let transfer_encoding = self.facts.cte.take().unwrap_or_default();
         // a boundary found by the light parse: its octets end the boundary text
-        let pending = self.pending_bound.take();
+        let pending = self.facts.pending_bound.take();
         let deep = depth as usize + 1 > self.limits.max_depth;
         let full = self.next_id as usize >= self.limits.max_parts;
         let mut kind = PartKind::Leaf;
