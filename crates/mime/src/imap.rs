@@ -127,9 +127,10 @@ pub fn part_number(part: Part<'_>) -> Option<String> {
 /// `""` (the whole message), `HEADER`, `TEXT`, `n` (a part's body as in the input),
 /// `n.MIME` (a part's header block, its empty line included), and for a `message/rfc822`
 /// part `n.HEADER` and `n.TEXT` (the encapsulated message's header and body). Part numbers
-/// as in [`section`]. `None` for a section that does not exist or is not supported here
-/// (`HEADER.FIELDS` and `HEADER.FIELDS.NOT` need a field list; build them from
-/// [`Part::fields`]).
+/// as in [`section`]. `None` for a section that does not exist, and for `HEADER.FIELDS` and
+/// `HEADER.FIELDS.NOT`: their octets are a selection of lines, not one slice of the input;
+/// [`fetch_header_fields`] (or [`fetch_header_fields_in`], into a reused buffer) answers
+/// them from the same section text, [`header_fields`] from an already parsed name list.
 pub fn fetch_section<'m>(msg: &'m Message, spec: &str) -> Option<&'m [u8]> {
     if spec.is_empty() {
         return Some(msg.source());
@@ -170,6 +171,304 @@ pub fn message_header(part: Part<'_>) -> Option<&[u8]> {
 /// message's body. `None` for other parts.
 pub fn message_text(part: Part<'_>) -> Option<&[u8]> {
     message_of(part).map(|m| m.body_raw())
+}
+
+/// Which fields of a header a `HEADER.FIELDS` section selects (RFC 9051 6.4.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HeaderFields {
+    /// `HEADER.FIELDS (name ...)`: the fields whose name is in the list.
+    Fields,
+    /// `HEADER.FIELDS.NOT (name ...)`: the fields whose name is not in the list.
+    FieldsNot,
+}
+
+/// The octets of `BODY[HEADER.FIELDS (...)]`, `BODY[HEADER.FIELDS.NOT (...)]`,
+/// `BODY[n.HEADER.FIELDS (...)]` and `BODY[n.HEADER.FIELDS.NOT (...)]` (RFC 9051 6.4.5),
+/// from the section text as the client sent it between the brackets.
+///
+/// **The section text.** `[n.]HEADER.FIELDS[.NOT] (name ...)`: keywords in any letter case,
+/// part numbers as in [`section`] (the part must be a `message/rfc822` or `message/global`
+/// part: its encapsulated message's header is read). The names are IMAP astrings: atoms,
+/// quoted strings (`"X-Spam"`, backslash escapes undone) or literals (`{6}\r\nX-Spam`, also
+/// `{6+}`), as the command carried them. Tolerated: runs of white space between and around
+/// the names, no space before `(`, white space around the whole text, an empty list (the
+/// grammar asks for one name at least). `None` for any other text, a part number that names
+/// nothing, or a part that is not a message.
+///
+/// **The octets.** Every header field whose name matches one of the names, ASCII
+/// case-insensitively and otherwise exactly, or for `.NOT` every field whose name matches none
+/// of them, in message order, repeated fields every time they occur, each exactly as in the
+/// input (folds, white space and line ending kept); then the empty line that ends the header
+/// (RFC 9051: "the blank line is always included as part of header data"), as the input
+/// writes it (CRLF or a bare LF). So a list that matches nothing gives just that empty line.
+/// See [`header_fields`] for a header without an empty line, and for the lines that are not
+/// fields (an mbox `From ` line, a continuation line with no field before it).
+///
+/// One `Vec` per call; [`fetch_header_fields_in`] writes into a buffer the caller reuses.
+///
+/// ```
+/// use mailwire_mime::{Message, imap};
+///
+/// let msg = Message::parse(&b"From: ann@example.com\r\nSubject: a long\r\n subject\r\n\
+/// To: bob@example.org\r\nReceived: one\r\nReceived: two\r\n\r\nbody\r\n"[..]);
+/// assert_eq!(
+///     imap::fetch_header_fields(&msg, "HEADER.FIELDS (subject RECEIVED)").unwrap(),
+///     b"Subject: a long\r\n subject\r\nReceived: one\r\nReceived: two\r\n\r\n"
+/// );
+/// assert_eq!(
+///     imap::fetch_header_fields(&msg, "header.fields.not (Received \"Subject\")").unwrap(),
+///     b"From: ann@example.com\r\nTo: bob@example.org\r\n\r\n"
+/// );
+/// assert_eq!(imap::fetch_header_fields(&msg, "HEADER.FIELDS (X-None)").unwrap(), b"\r\n");
+/// assert_eq!(imap::fetch_header_fields(&msg, "1.HEADER.FIELDS (From)"), None); // not a message
+/// ```
+pub fn fetch_header_fields(msg: &Message, spec: &str) -> Option<Vec<u8>> {
+    let mut buf = Vec::new();
+    fetch_header_fields_in(msg, spec, &mut buf)?;
+    Some(buf)
+}
+
+/// [`fetch_header_fields`] into `buf`, cleared first and its allocation reused: answering
+/// many fetches through one buffer allocates only to grow it, and parsing the section text
+/// allocates nothing. Returns the octets written (all of `buf`); `None`, with `buf` left
+/// empty, when [`fetch_header_fields`] gives `None`.
+///
+/// ```
+/// use mailwire_mime::{Message, imap};
+///
+/// let msg = Message::parse(&b"Content-Type: message/rfc822\r\n\r\n\
+/// Subject: inner\r\nFrom: ann@example.com\r\n\r\nhi\r\n"[..]);
+/// let mut buf = Vec::new();
+/// let out = imap::fetch_header_fields_in(&msg, "1.HEADER.FIELDS.NOT (FROM)", &mut buf);
+/// assert_eq!(out, Some(&b"Subject: inner\r\n\r\n"[..]));
+/// ```
+pub fn fetch_header_fields_in<'b>(
+    msg: &Message,
+    spec: &str,
+    buf: &'b mut Vec<u8>,
+) -> Option<&'b [u8]> {
+    buf.clear();
+    let (entity, kind, list) = parse_fields_spec(msg, spec)?;
+    write_fields(entity, kind, |name| listed(list, name), buf);
+    Some(buf)
+}
+
+/// The octets of a header-fields section from a name list already parsed by the caller's
+/// command parser (astrings unquoted): the fields of `entity`'s header selected by `kind`
+/// and `names` (ASCII case-insensitive), then the empty line, as [`fetch_header_fields`]
+/// describes. `entity` is the message whose header is read: [`Message::root`] for
+/// `HEADER.FIELDS`, and for `n.HEADER.FIELDS` the encapsulated message of the part
+/// [`section`] names ([`Part::encapsulated`]). Given a MIME part, it selects from the part's
+/// own header (no IMAP section names that subset).
+///
+/// **A header without an empty line.** The empty line is the header's own when it has one.
+/// When it has none and the entity has a body (the header ran into a line that is not a
+/// field), one is added, with the line ending of the header's last line (CRLF when the header
+/// is empty). When it has none and no body either (the input, or the part, ends inside the
+/// header), nothing is added: RFC 9051 includes the blank line "except in the case of a
+/// message which has no body and no blank line"; the result is then the selected fields
+/// alone, and the last field of the header keeps its missing line ending if the input ends
+/// inside it.
+///
+/// **Lines that are not fields.** An mbox `From ` line and continuation lines with no field
+/// before them ([`FieldKind::MboxFrom`], [`FieldKind::Orphan`]) have no field name:
+/// neither `HEADER.FIELDS` nor `HEADER.FIELDS.NOT` returns them. A field written with
+/// white space before its colon (`Subject : hi`) is named without it.
+///
+/// ```
+/// use mailwire_mime::{Message, imap::{self, HeaderFields}};
+///
+/// let msg = Message::parse(&b"Subject: hi\r\nTo: bob@example.org\r\n"[..]);
+/// let names = vec![String::from("to")];
+/// // no body and no empty line: no empty line added
+/// assert_eq!(imap::header_fields(msg.root(), HeaderFields::Fields, &names), b"To: bob@example.org\r\n");
+/// assert_eq!(imap::header_fields(msg.root(), HeaderFields::FieldsNot, &names), b"Subject: hi\r\n");
+/// ```
+pub fn header_fields<S: AsRef<[u8]>>(entity: Part<'_>, kind: HeaderFields, names: &[S]) -> Vec<u8> {
+    let mut buf = Vec::new();
+    header_fields_in(entity, kind, names, &mut buf);
+    buf
+}
+
+/// [`header_fields`] into `buf`, cleared first and its allocation reused. Returns the octets
+/// written (all of `buf`).
+pub fn header_fields_in<'b, S: AsRef<[u8]>>(
+    entity: Part<'_>,
+    kind: HeaderFields,
+    names: &[S],
+    buf: &'b mut Vec<u8>,
+) -> &'b [u8] {
+    buf.clear();
+    write_fields(
+        entity,
+        kind,
+        |name| names.iter().any(|n| n.as_ref().eq_ignore_ascii_case(name)),
+        buf,
+    );
+    buf
+}
+
+/// Appends the selected fields of `entity`'s header and the empty line that ends it.
+fn write_fields(
+    entity: Part<'_>,
+    kind: HeaderFields,
+    mut listed: impl FnMut(&[u8]) -> bool,
+    out: &mut Vec<u8>,
+) {
+    let want = kind == HeaderFields::Fields;
+    let mut open_line = false;
+    for f in entity.fields() {
+        if f.kind() == FieldKind::Field && listed(f.name()) == want {
+            out.extend_from_slice(f.raw());
+            open_line = !f.raw().ends_with(b"\n");
+        }
+    }
+    let end = header_end(entity);
+    if open_line && !end.is_empty() {
+        // only a field at the very end of the input lacks its line break, and then there is
+        // no body and no empty line to add; should one follow, it stays a line of its own
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(end);
+}
+
+/// The empty line a header-fields section ends with: the header's own, else one with the
+/// line ending of the header's last line when the entity has a body, else nothing.
+fn header_end(entity: Part<'_>) -> &'static [u8] {
+    let header = entity.header_raw();
+    let (before, eol): (&[u8], &'static [u8]) = match header.strip_suffix(b"\n") {
+        Some(h) => match h.strip_suffix(b"\r") {
+            Some(h) => (h, b"\r\n"),
+            None => (h, b"\n"),
+        },
+        None => (header, b"\r\n"),
+    };
+    let has_empty_line = header.ends_with(b"\n") && (before.is_empty() || before.ends_with(b"\n"));
+    if has_empty_line || !entity.body_raw().is_empty() { eol } else { b"" }
+}
+
+/// Splits a header-fields section text into the entity whose header it reads, the kind and
+/// the text inside the parentheses (checked to be a list of names).
+fn parse_fields_spec<'m, 's>(
+    msg: &'m Message,
+    spec: &'s str,
+) -> Option<(Part<'m>, HeaderFields, &'s [u8])> {
+    let spec = spec.trim_ascii().as_bytes();
+    let open = memchr::memchr(b'(', spec)?;
+    let head = spec.get(..open)?.trim_ascii_end();
+    let list = spec.get(open + 1..)?.strip_suffix(b")")?;
+    let (prefix, kind) = match strip_suffix_ci(head, b"HEADER.FIELDS.NOT") {
+        Some(p) => (p, HeaderFields::FieldsNot),
+        None => (strip_suffix_ci(head, b"HEADER.FIELDS")?, HeaderFields::Fields),
+    };
+    let mut rest = list;
+    while next_name(&mut rest).ok()?.is_some() {}
+    let entity = if prefix.is_empty() {
+        msg.root()
+    } else {
+        let numbers = std::str::from_utf8(prefix.strip_suffix(b".")?).ok()?;
+        message_of(section(msg, numbers)?)?
+    };
+    Some((entity, kind, list))
+}
+
+fn strip_suffix_ci<'a>(s: &'a [u8], suffix: &[u8]) -> Option<&'a [u8]> {
+    let at = s.len().checked_sub(suffix.len())?;
+    let (head, tail) = s.split_at_checked(at)?;
+    tail.eq_ignore_ascii_case(suffix).then_some(head)
+}
+
+/// True when a name of the (checked) list matches the field name.
+fn listed(list: &[u8], field: &[u8]) -> bool {
+    let mut rest = list;
+    while let Ok(Some(name)) = next_name(&mut rest) {
+        if name.matches(field) {
+            return true;
+        }
+    }
+    false
+}
+
+/// One field name of a header list, as the command wrote it.
+#[derive(Debug, Clone, Copy)]
+enum Name<'a> {
+    /// An atom, a literal's octets, or a quoted string without backslashes.
+    Plain(&'a [u8]),
+    /// The inside of a quoted string with backslash escapes.
+    Escaped(&'a [u8]),
+}
+
+impl Name<'_> {
+    fn matches(self, field: &[u8]) -> bool {
+        match self {
+            Name::Plain(n) => n.eq_ignore_ascii_case(field),
+            Name::Escaped(q) => {
+                let mut field = field.iter();
+                let mut q = q.iter();
+                while let Some(&c) = q.next() {
+                    let c = if c == b'\\' { q.next().copied().unwrap_or(c) } else { c };
+                    if !field.next().is_some_and(|f| f.eq_ignore_ascii_case(&c)) {
+                        return false;
+                    }
+                }
+                field.next().is_none()
+            }
+        }
+    }
+}
+
+/// The next name of a header list (white space before it skipped); `Ok(None)` at the end,
+/// `Err` for text that is not an astring.
+fn next_name<'a>(rest: &mut &'a [u8]) -> Result<Option<Name<'a>>, ()> {
+    let s = rest.trim_ascii_start();
+    *rest = s;
+    let Some(&first) = s.first() else { return Ok(None) };
+    match first {
+        b'"' => {
+            let mut i = 1;
+            let mut escaped = false;
+            loop {
+                match s.get(i) {
+                    None => return Err(()),
+                    Some(b'\\') => {
+                        escaped = true;
+                        i += 2;
+                    }
+                    Some(b'"') => break,
+                    Some(_) => i += 1,
+                }
+            }
+            let inner = s.get(1..i).ok_or(())?;
+            *rest = s.get(i + 1..).unwrap_or_default();
+            Ok(Some(if escaped { Name::Escaped(inner) } else { Name::Plain(inner) }))
+        }
+        b'{' => {
+            let close = memchr::memchr(b'}', s).ok_or(())?;
+            let digits = s.get(1..close).ok_or(())?;
+            let digits = digits.strip_suffix(b"+").or_else(|| digits.strip_suffix(b"-"));
+            let digits = digits.unwrap_or(s.get(1..close).ok_or(())?);
+            if digits.is_empty() || digits.len() > 9 || !digits.iter().all(u8::is_ascii_digit) {
+                return Err(());
+            }
+            let n = digits.iter().fold(0usize, |n, &d| n * 10 + usize::from(d - b'0'));
+            let after = s.get(close + 1..).ok_or(())?;
+            let after = after.strip_prefix(b"\r\n").or_else(|| after.strip_prefix(b"\n"));
+            let after = after.ok_or(())?;
+            let data = after.get(..n).ok_or(())?;
+            *rest = after.get(n..).unwrap_or_default();
+            Ok(Some(Name::Plain(data)))
+        }
+        b'(' | b')' => Err(()),
+        _ => {
+            let end = s
+                .iter()
+                .position(|c| c.is_ascii_whitespace() || matches!(c, b'(' | b')' | b'"'))
+                .unwrap_or(s.len());
+            let (atom, tail) = s.split_at_checked(end).ok_or(())?;
+            *rest = tail;
+            Ok(Some(Name::Plain(atom)))
+        }
+    }
 }
 
 fn match_keyword<'m>(keyword: &str, header: &'m [u8], text: &'m [u8]) -> Option<&'m [u8]> {
@@ -763,14 +1062,18 @@ pub mod fuzzing {
     #![allow(clippy::panic, clippy::missing_panics_doc)]
 
     use super::{
-        ImapOptions, body_structure_with, body_with, envelope_with, fetch_section, part_number,
-        section,
+        HeaderFields, ImapOptions, body_structure_with, body_with, envelope_with,
+        fetch_header_fields, fetch_header_fields_in, fetch_section, header_fields, message_of,
+        part_number, section,
     };
-    use crate::{Message, MimeLimits};
+    use crate::push::FieldKind;
+    use crate::{Message, MimeLimits, Part};
 
     /// Any message: `BODYSTRUCTURE`, `BODY` and `ENVELOPE` are well-formed IMAP token
-    /// sequences with balanced parentheses (literals and quoted strings honoured), and the
-    /// part number of every entity leads back to it through [`section`].
+    /// sequences with balanced parentheses (literals and quoted strings honoured), the
+    /// part number of every entity leads back to it through [`section`], and the
+    /// `HEADER.FIELDS` sections of the message and of every encapsulated message obey
+    /// [`check_header_fields`].
     pub fn imap_structure(data: &[u8]) {
         let limits = MimeLimits {
             max_depth: 20,
@@ -797,7 +1100,95 @@ pub mod fuzzing {
                 assert_eq!(found, Some(p.id()), "part {n} does not lead back to its entity");
                 let mime = fetch_section(&msg, &format!("{n}.MIME"));
                 assert_eq!(mime, Some(p.header_raw()));
+                if let Some(inner) = message_of(p) {
+                    check_header_fields(&msg, inner, &format!("{n}."), data);
+                }
             }
+        }
+        check_header_fields(&msg, msg.root(), "", data);
+    }
+
+    /// `HEADER.FIELDS` and `HEADER.FIELDS.NOT` of the message entity `entity` (whose
+    /// section prefix is `prefix`), for a list of some of its field names (case changed) and
+    /// an absent one: every field of the header is in exactly one of the two results, in
+    /// message order, as in the input; both end with the same empty line, present when the
+    /// header has one; the section text (names as atoms, quoted strings or literals, chosen
+    /// by `seed`) gives the same octets as the name list.
+    pub fn check_header_fields(msg: &Message, entity: Part<'_>, prefix: &str, seed: &[u8]) {
+        let mut names: Vec<Vec<u8>> = entity
+            .fields()
+            .filter(|f| f.kind() == FieldKind::Field)
+            .step_by(2)
+            .take(4)
+            .map(|f| f.name().to_vec())
+            .collect();
+        for (i, n) in names.iter_mut().enumerate() {
+            if i % 2 == 1 {
+                n.make_ascii_uppercase();
+            }
+        }
+        names.push(b"X-Absent-Field".to_vec());
+        let only = header_fields(entity, HeaderFields::Fields, &names);
+        let not = header_fields(entity, HeaderFields::FieldsNot, &names);
+        let (mut a, mut b) = (&only[..], &not[..]);
+        for f in entity.fields().filter(|f| f.kind() == FieldKind::Field) {
+            let listed = names.iter().any(|n| n.eq_ignore_ascii_case(f.name()));
+            let side = if listed { &mut a } else { &mut b };
+            match side.strip_prefix(f.raw()) {
+                Some(rest) => *side = rest,
+                None => {
+                    panic!("field {:?} missing or out of order", String::from_utf8_lossy(f.raw()))
+                }
+            }
+        }
+        assert_eq!(a, b, "the two selections end differently");
+        let h = entity.header_raw();
+        let has_empty_line =
+            h == b"\n" || h == b"\r\n" || h.ends_with(b"\n\n") || h.ends_with(b"\n\r\n");
+        let ends = [&b""[..], b"\r\n", b"\n", b"\r\n\r\n"];
+        assert!(ends.contains(&a), "not an empty line at the end: {a:?}");
+        if has_empty_line {
+            assert!(h.ends_with(a) && !a.is_empty(), "the header's empty line is not kept");
+        }
+        if a.is_empty() {
+            assert!(entity.body_raw().is_empty(), "no empty line though there is a body");
+        }
+        // the same through the section text
+        let mut list = String::new();
+        for (i, n) in names.iter().enumerate() {
+            let Ok(n) = std::str::from_utf8(n) else { return };
+            let how = seed.get(i).copied().unwrap_or(0) % 3;
+            if i > 0 {
+                list.push(' ');
+            }
+            let atom = !n.is_empty()
+                && !n.starts_with('{')
+                && !n.bytes().any(|c| c.is_ascii_whitespace() || b"()\"".contains(&c));
+            match how {
+                0 if atom => list.push_str(n),
+                1 => {
+                    list.push('"');
+                    for c in n.chars() {
+                        if c == '"' || c == '\\' {
+                            list.push('\\');
+                        }
+                        list.push(c);
+                    }
+                    list.push('"');
+                }
+                _ => {
+                    list.push('{');
+                    list.push_str(&n.len().to_string());
+                    list.push_str("}\r\n");
+                    list.push_str(n);
+                }
+            }
+        }
+        let mut buf = b"stale".to_vec();
+        for (kw, want) in [("HEADER.FIELDS", &only), ("header.Fields.NOT", &not)] {
+            let spec = format!("{prefix}{kw} ({list})");
+            assert_eq!(fetch_header_fields(msg, &spec).as_ref(), Some(want), "{spec:?}");
+            assert_eq!(fetch_header_fields_in(msg, &spec, &mut buf), Some(&want[..]));
         }
     }
 

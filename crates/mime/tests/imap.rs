@@ -889,3 +889,326 @@ proptest! {
         prop_assert_eq!(ours, tree);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// HEADER.FIELDS and HEADER.FIELDS.NOT (RFC 9051 6.4.5).
+
+/// The header of the sample connection in RFC 3501 / RFC 9051 section 8
+/// (`a003 fetch 12 body[header]`, answered with a 342-octet literal), with a body added.
+fn rfc_sample_header() -> String {
+    "Date: Wed, 17 Jul 1996 02:23:25 -0700 (PDT)\r\n\
+     From: Terry Gray <gray@cac.washington.edu>\r\n\
+     Subject: IMAP4rev1 WG mtg summary and minutes\r\n\
+     To: imap@cac.washington.edu\r\n\
+     cc: minutes@CNRI.Reston.VA.US, John Klensin <KLENSIN@MIT.EDU>\r\n\
+     Message-Id: <B27397-0100000@cac.washington.edu>\r\n\
+     MIME-Version: 1.0\r\n\
+     Content-Type: TEXT/PLAIN; CHARSET=US-ASCII\r\n\
+     \r\n"
+        .to_string()
+}
+
+fn hf(msg: &Message, spec: &str) -> Option<String> {
+    imap::fetch_header_fields(msg, spec).map(|v| text(&v))
+}
+
+#[test]
+fn rfc_header_fields_examples() {
+    let header = rfc_sample_header();
+    assert_eq!(header.len(), 342, "the RFC's literal length");
+    let msg = Message::parse(format!("{header}body\r\n").into_bytes());
+    assert_eq!(imap::fetch_section(&msg, "HEADER").unwrap().len(), 342);
+    // the section text of the FETCH example in RFC 3501 / RFC 9051 6.4.5:
+    // `A654 FETCH 2:4 (FLAGS BODY[HEADER.FIELDS (DATE FROM)])`
+    assert_eq!(
+        hf(&msg, "HEADER.FIELDS (DATE FROM)").as_deref(),
+        Some(
+            "Date: Wed, 17 Jul 1996 02:23:25 -0700 (PDT)\r\n\
+             From: Terry Gray <gray@cac.washington.edu>\r\n\r\n"
+        )
+    );
+    // message order, not list order; "cc" matches "CC"
+    assert_eq!(
+        hf(&msg, "HEADER.FIELDS (CC DATE)").as_deref(),
+        Some(
+            "Date: Wed, 17 Jul 1996 02:23:25 -0700 (PDT)\r\n\
+             cc: minutes@CNRI.Reston.VA.US, John Klensin <KLENSIN@MIT.EDU>\r\n\r\n"
+        )
+    );
+    // NOT gives the rest: the two together are the whole header plus one more empty line
+    let not = hf(&msg, "HEADER.FIELDS.NOT (DATE FROM)").unwrap();
+    assert!(not.starts_with("Subject: IMAP4rev1 WG mtg summary and minutes\r\nTo: "));
+    assert!(not.ends_with("Content-Type: TEXT/PLAIN; CHARSET=US-ASCII\r\n\r\n"));
+    assert_eq!(not.len() + hf(&msg, "HEADER.FIELDS (DATE FROM)").unwrap().len(), 342 + 2);
+    assert_eq!(
+        hf(
+            &msg,
+            "HEADER.FIELDS.NOT (Date From Subject To Cc Message-ID MIME-Version Content-Type)"
+        )
+        .as_deref(),
+        Some("\r\n")
+    );
+    // the RFC 3501 grammar's header-list needs one name; an empty list is tolerated
+    assert_eq!(hf(&msg, "HEADER.FIELDS ()").as_deref(), Some("\r\n"));
+    assert_eq!(hf(&msg, "HEADER.FIELDS.NOT ()").as_deref(), Some(header.as_str()));
+}
+
+#[test]
+fn header_fields_of_encapsulated_messages() {
+    let msg = Message::parse(rfc_sections_message());
+    let f = |s: &str| hf(&msg, s);
+    assert_eq!(f("HEADER.FIELDS (SUBJECT)").as_deref(), Some("Subject: top\r\n\r\n"));
+    assert_eq!(f("3.HEADER.FIELDS (SUBJECT)").as_deref(), Some("Subject: three\r\n\r\n"));
+    assert_eq!(
+        f("3.HEADER.FIELDS.NOT (SUBJECT)").as_deref(),
+        Some("Content-Type: MULTIPART/MIXED; boundary=\"3\"\r\n\r\n")
+    );
+    assert_eq!(
+        f("4.2.HEADER.FIELDS.NOT (Content-Type)").as_deref(),
+        Some("Subject: four-two\r\n\r\n")
+    );
+    // the part's own MIME header is not what n.HEADER.FIELDS reads
+    assert_eq!(f("3.HEADER.FIELDS (Content-Type)").unwrap(), {
+        let inner = imap::section(&msg, "3").unwrap().encapsulated().unwrap();
+        text(&imap::header_fields(inner, imap::HeaderFields::Fields, &["content-type"]))
+    });
+    // only message/rfc822 (and message/global) parts have a HEADER
+    for bad in [
+        "1.HEADER.FIELDS (Subject)",
+        "4.HEADER.FIELDS (Subject)",
+        "4.1.HEADER.FIELDS.NOT (Subject)",
+        "4.2.2.HEADER.FIELDS (Subject)",
+        "9.HEADER.FIELDS (Subject)",
+        "0.HEADER.FIELDS (Subject)",
+        "3.3.HEADER.FIELDS (Subject)",
+    ] {
+        assert_eq!(f(bad), None, "{bad}");
+    }
+    let msg = Message::parse(crlf(
+        "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: message/global\n\n\
+         Subject: Gr\u{fc}\u{df}e\nFrom: j\u{f6}rg@example.de\n\nhi\n--b--\n",
+    ));
+    assert_eq!(
+        imap::fetch_header_fields(&msg, "1.HEADER.FIELDS (subject)").unwrap(),
+        "Subject: Gr\u{fc}\u{df}e\r\n\r\n".as_bytes()
+    );
+    // a single-part message is part 1; a message/rfc822 message's part 1 has a header
+    let msg = Message::parse(crlf("Content-Type: message/rfc822\n\nSubject: in\nTo: x\n\nbody\n"));
+    assert_eq!(hf(&msg, "1.HEADER.FIELDS.NOT (to)").as_deref(), Some("Subject: in\r\n\r\n"));
+    assert_eq!(
+        hf(&msg, "HEADER.FIELDS.NOT (to)").as_deref(),
+        Some("Content-Type: message/rfc822\r\n\r\n")
+    );
+}
+
+#[test]
+fn repeated_folded_and_differently_cased_fields() {
+    let msg = Message::parse(crlf(
+        "Received: from a\n\tby b; Mon, 1 Jan 2024 00:00:00 +0000\nSUBJECT: one\n\
+         received: from c\n  by d\n   with e\nX-Spam: no\nReCeIvEd: last\nsubject: two\n\
+         \nbody\n",
+    ));
+    assert_eq!(
+        hf(&msg, "HEADER.FIELDS (rEcEiVeD)").as_deref(),
+        Some(
+            "Received: from a\r\n\tby b; Mon, 1 Jan 2024 00:00:00 +0000\r\n\
+             received: from c\r\n  by d\r\n   with e\r\nReCeIvEd: last\r\n\r\n"
+        )
+    );
+    assert_eq!(
+        hf(&msg, "HEADER.FIELDS.NOT (RECEIVED x-spam)").as_deref(),
+        Some("SUBJECT: one\r\nsubject: two\r\n\r\n")
+    );
+    // a name matches whole names only
+    assert_eq!(hf(&msg, "HEADER.FIELDS (Receive Subjects X)").as_deref(), Some("\r\n"));
+    assert_eq!(hf(&msg, "HEADER.FIELDS (Received:)").as_deref(), Some("\r\n"));
+    // the name list form agrees, whatever the case
+    let names = ["X-SPAM", "subject"];
+    for (kind, keyword) in
+        [(imap::HeaderFields::Fields, ""), (imap::HeaderFields::FieldsNot, ".NOT")]
+    {
+        assert_eq!(
+            Some(imap::header_fields(msg.root(), kind, &names)),
+            imap::fetch_header_fields(&msg, &format!("HEADER.FIELDS{keyword} (X-SPAM subject)"))
+        );
+    }
+    // white space before the colon is not part of the name
+    let msg = Message::parse(crlf("Subject : spaced\nTo: x\n\nb\n"));
+    assert_eq!(hf(&msg, "HEADER.FIELDS (Subject)").as_deref(), Some("Subject : spaced\r\n\r\n"));
+}
+
+#[test]
+fn the_empty_line_at_the_end() {
+    let msg = |s: &str| Message::parse(s.as_bytes().to_vec());
+    let cases: &[(&str, &str, &str)] = &[
+        // the header's own empty line, as written
+        ("Subject: a\r\nTo: b\r\n\r\nbody", "HEADER.FIELDS (To)", "To: b\r\n\r\n"),
+        ("Subject: a\nTo: b\n\nbody\n", "HEADER.FIELDS (To)", "To: b\n\n"),
+        ("Subject: a\nTo: b\n\r\nbody\n", "HEADER.FIELDS (Nothing)", "\r\n"),
+        ("Subject: a\r\n\r\n", "HEADER.FIELDS (X)", "\r\n"),
+        ("\r\nbody", "HEADER.FIELDS.NOT (X)", "\r\n"),
+        // no empty line and no body: none added (RFC 9051 6.4.5's exception)
+        ("Subject: a\r\nTo: b\r\n", "HEADER.FIELDS (To)", "To: b\r\n"),
+        ("Subject: a\r\nTo: b\r\n", "HEADER.FIELDS (X)", ""),
+        ("Subject: a\r\nTo: b", "HEADER.FIELDS (To)", "To: b"),
+        ("Subject: a\r\nTo: b", "HEADER.FIELDS.NOT (X)", "Subject: a\r\nTo: b"),
+        ("", "HEADER.FIELDS.NOT (X)", ""),
+        // no empty line but a body (the header ran into it): one added, the last line's style
+        ("Subject: a\r\nTo: b\r\nnot a field\r\n", "HEADER.FIELDS (Subject)", "Subject: a\r\n\r\n"),
+        ("Subject: a\nnot a field\n", "HEADER.FIELDS.NOT (X)", "Subject: a\n\n"),
+        ("not a header\r\n", "HEADER.FIELDS.NOT (X)", "\r\n"),
+    ];
+    for (input, spec, want) in cases {
+        assert_eq!(hf(&msg(input), spec).as_deref(), Some(*want), "{input:?} {spec}");
+    }
+    // an encapsulated message whose header runs into the outer delimiter has no body
+    let m = msg("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+                 Content-Type: message/rfc822\r\n\r\nSubject: x\r\nTo: y\r\n--b--\r\n");
+    assert_eq!(hf(&m, "1.HEADER.FIELDS (Subject)").as_deref(), Some("Subject: x\r\n"));
+    assert_eq!(hf(&m, "1.HEADER.FIELDS.NOT (Subject)").as_deref(), Some("To: y\r\n"));
+}
+
+#[test]
+fn lines_that_are_not_fields_are_never_selected() {
+    let m =
+        Message::parse(crlf("From ann@example.com Thu Jan  1 00:00:00 2024\nSubject: a\n\nb\n"));
+    assert_eq!(hf(&m, "HEADER.FIELDS.NOT (X)").as_deref(), Some("Subject: a\r\n\r\n"));
+    assert_eq!(hf(&m, "HEADER.FIELDS (From)").as_deref(), Some("\r\n"));
+    let m = Message::parse(crlf("  orphan continuation\nSubject: a\n\nb\n"));
+    assert_eq!(hf(&m, "HEADER.FIELDS.NOT (X)").as_deref(), Some("Subject: a\r\n\r\n"));
+}
+
+#[test]
+fn section_text_as_a_server_receives_it() {
+    let msg = Message::parse(crlf(
+        "From: a@b\nTo: c@d\nX-Odd\"Name: q\nX-Paren(s): p\nSubject: s\n\nbody\n",
+    ));
+    let from_to = "From: a@b\r\nTo: c@d\r\n\r\n";
+    for spec in [
+        "HEADER.FIELDS (From To)",
+        "header.fields (from to)",
+        "Header.Fields(FROM TO)",
+        "  HEADER.FIELDS   (  From    To  )  ",
+        "HEADER.FIELDS (\"From\" \"To\")",
+        "HEADER.FIELDS (\"Fr\\om\" To)",
+        "HEADER.FIELDS ({4}\r\nFrom To)",
+        "HEADER.FIELDS ({4+}\r\nFrom {2}\r\nTo)",
+        "HEADER.FIELDS (From\tTo)",
+        "HEADER.FIELDS (From To X-Absent)",
+        "HEADER.FIELDS (From\"To\")",
+    ] {
+        assert_eq!(hf(&msg, spec).as_deref(), Some(from_to), "{spec:?}");
+    }
+    // names that need quoting
+    assert_eq!(
+        hf(&msg, "HEADER.FIELDS (\"X-Odd\\\"Name\" \"X-Paren(s)\")").as_deref(),
+        Some("X-Odd\"Name: q\r\nX-Paren(s): p\r\n\r\n")
+    );
+    assert_eq!(
+        hf(&msg, "HEADER.FIELDS ({10}\r\nX-Paren(s))").as_deref(),
+        Some("X-Paren(s): p\r\n\r\n")
+    );
+    assert_eq!(
+        hf(&msg, "HEADER.FIELDS.NOT (from TO \"x-odd\\\"name\" {10}\r\nx-paren(S))").as_deref(),
+        Some("Subject: s\r\n\r\n")
+    );
+    for bad in [
+        "HEADER.FIELDS",
+        "HEADER.FIELDS From",
+        "HEADER.FIELDS (From",
+        "HEADER.FIELDS From)",
+        "HEADER.FIELDS (From (To))",
+        "HEADER.FIELDS (From) x",
+        "HEADER.FIELDS (\"From)",
+        "HEADER.FIELDS ({9}\r\nFrom)",
+        "HEADER.FIELDS ({x}\r\nFrom)",
+        "HEADER.FIELDS ({4}From)",
+        "HEADER.FIELDSX (From)",
+        "HEADER.FIELDS.NOTX (From)",
+        "HEADER.FIELD (From)",
+        "HEADER (From)",
+        "TEXT (From)",
+        "HEADER.FIELDS.NOT.NOT (From)",
+        "XHEADER.FIELDS (From)",
+        ".HEADER.FIELDS (From)",
+        "1..HEADER.FIELDS (From)",
+        "(From)",
+        "",
+    ] {
+        assert_eq!(hf(&msg, bad), None, "{bad:?}");
+    }
+}
+
+#[test]
+fn header_fields_in_reuses_the_buffer() {
+    let msg = Message::parse(crlf("Subject: s\nTo: t\n\nbody\n"));
+    let mut buf = b"stale octets, to be cleared".to_vec();
+    let cap = buf.capacity();
+    assert_eq!(
+        imap::fetch_header_fields_in(&msg, "HEADER.FIELDS (To)", &mut buf),
+        Some(&b"To: t\r\n\r\n"[..])
+    );
+    assert_eq!(buf.capacity(), cap, "no new allocation for a result that fits");
+    assert_eq!(imap::fetch_header_fields_in(&msg, "HEADER.FIELDS (To", &mut buf), None);
+    assert!(buf.is_empty());
+    let names = vec![b"subject".to_vec()];
+    assert_eq!(
+        imap::header_fields_in(msg.root(), imap::HeaderFields::FieldsNot, &names, &mut buf),
+        b"To: t\r\n\r\n"
+    );
+    assert_eq!(buf.capacity(), cap);
+}
+
+/// One generated header line: a name from a small set, in some case, and a value that may
+/// be folded.
+fn arb_field() -> impl Strategy<Value = (String, String)> {
+    (
+        prop_oneof![Just("Received"), Just("Subject"), Just("To"), Just("X-A"), Just("X-A-B")],
+        any::<u8>(),
+        proptest::collection::vec("[ -~]{0,10}", 1..3),
+    )
+        .prop_map(|(name, case, parts)| {
+            let name: String = name
+                .chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    if case >> (i % 8) & 1 == 1 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c.to_ascii_lowercase()
+                    }
+                })
+                .collect();
+            // a fold needs white space first on the continuation line
+            let value = parts.iter().map(|p| p.trim_end()).collect::<Vec<_>>().join("\r\n\t");
+            (name.clone(), format!("{name}: {value}\r\n"))
+        })
+}
+
+proptest! {
+    /// The selection is the model's: the lines of the fields whose name is listed (or not),
+    /// in order, then the empty line.
+    #[test]
+    fn header_fields_match_a_model(
+        fields in proptest::collection::vec(arb_field(), 0..8),
+        listed in proptest::collection::vec(
+            prop_oneof![Just("received"), Just("SUBJECT"), Just("x-a"), Just("Cc")], 0..3),
+        body in "[a-z\r\n]{0,8}",
+        not in any::<bool>(),
+    ) {
+        let mut m: String = fields.iter().map(|(_, line)| line.as_str()).collect();
+        m.push_str("\r\n");
+        m.push_str(&body);
+        let msg = Message::parse(m.into_bytes());
+        let mut want: String = fields
+            .iter()
+            .filter(|(name, _)| listed.iter().any(|l| l.eq_ignore_ascii_case(name)) != not)
+            .map(|(_, line)| line.as_str())
+            .collect();
+        want.push_str("\r\n");
+        let spec = format!("HEADER.FIELDS{} ({})", if not { ".NOT" } else { "" }, listed.join(" "));
+        prop_assert_eq!(hf(&msg, &spec), Some(want.clone()));
+        let kind = if not { imap::HeaderFields::FieldsNot } else { imap::HeaderFields::Fields };
+        prop_assert_eq!(text(&imap::header_fields(msg.root(), kind, &listed)), want);
+    }
+}
