@@ -271,9 +271,12 @@ pub fn fetch_header_fields_in<'b>(
 /// inside it.
 ///
 /// **Lines that are not fields.** An mbox `From ` line and continuation lines with no field
-/// before them ([`FieldKind::MboxFrom`], [`FieldKind::Orphan`]) have no field name:
-/// neither `HEADER.FIELDS` nor `HEADER.FIELDS.NOT` returns them. A field written with
-/// white space before its colon (`Subject : hi`) is named without it.
+/// before them ([`FieldKind::MboxFrom`], [`FieldKind::Orphan`]) have no field name, so no
+/// name matches them: `HEADER.FIELDS` never returns them, `HEADER.FIELDS.NOT` always does
+/// (it is the header without the listed fields, as Dovecot has it). `HEADER.FIELDS.NOT` of
+/// names the header lacks is therefore `HEADER` itself (plus the added empty line when the
+/// header ran into its body). A field written with white space before its colon
+/// (`Subject : hi`) is named without it.
 ///
 /// ```
 /// use mailwire_mime::{Message, imap::{self, HeaderFields}};
@@ -318,7 +321,12 @@ fn write_fields(
     let want = kind == HeaderFields::Fields;
     let mut open_line = false;
     for f in entity.fields() {
-        if f.kind() == FieldKind::Field && listed(f.name()) == want {
+        // a line that is not a field has no name: never listed
+        let selected = match f.kind() {
+            FieldKind::Field => listed(f.name()) == want,
+            FieldKind::MboxFrom | FieldKind::Orphan => !want,
+        };
+        if selected {
             out.extend_from_slice(f.raw());
             open_line = !f.raw().ends_with(b"\n");
         }
@@ -1110,9 +1118,10 @@ pub mod fuzzing {
 
     /// `HEADER.FIELDS` and `HEADER.FIELDS.NOT` of the message entity `entity` (whose
     /// section prefix is `prefix`), for a list of some of its field names (case changed) and
-    /// an absent one: every field of the header is in exactly one of the two results, in
-    /// message order, as in the input; both end with the same empty line, present when the
-    /// header has one; the section text (names as atoms, quoted strings or literals, chosen
+    /// an absent one: every line of the header is in exactly one of the two results, in
+    /// message order, as in the input (lines that are not fields in `.NOT`); both end with the
+    /// same empty line, present when the header has one; `.NOT` of an absent name is the
+    /// header itself; the section text (names as atoms, quoted strings or literals, chosen
     /// by `seed`) gives the same octets as the name list.
     pub fn check_header_fields(msg: &Message, entity: Part<'_>, prefix: &str, seed: &[u8]) {
         let mut names: Vec<Vec<u8>> = entity
@@ -1131,8 +1140,9 @@ pub mod fuzzing {
         let only = header_fields(entity, HeaderFields::Fields, &names);
         let not = header_fields(entity, HeaderFields::FieldsNot, &names);
         let (mut a, mut b) = (&only[..], &not[..]);
-        for f in entity.fields().filter(|f| f.kind() == FieldKind::Field) {
-            let listed = names.iter().any(|n| n.eq_ignore_ascii_case(f.name()));
+        for f in entity.fields() {
+            let listed = f.kind() == FieldKind::Field
+                && names.iter().any(|n| n.eq_ignore_ascii_case(f.name()));
             let side = if listed { &mut a } else { &mut b };
             match side.strip_prefix(f.raw()) {
                 Some(rest) => *side = rest,
@@ -1153,6 +1163,12 @@ pub mod fuzzing {
         if a.is_empty() {
             assert!(entity.body_raw().is_empty(), "no empty line though there is a body");
         }
+        // NOT of an absent name is the whole header, with an empty line added only when the
+        // header ran into a body
+        let all = header_fields(entity, HeaderFields::FieldsNot, &["X-Absent-Field"]);
+        let Some(added) = all.strip_prefix(h) else { panic!("NOT of an absent name: {all:?}") };
+        let needs = !has_empty_line && !entity.body_raw().is_empty();
+        assert!(ends.contains(&added) && added.is_empty() != needs, "added {added:?}");
         // the same through the section text
         let mut list = String::new();
         for (i, n) in names.iter().enumerate() {

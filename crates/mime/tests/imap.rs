@@ -1069,13 +1069,27 @@ fn the_empty_line_at_the_end() {
 }
 
 #[test]
-fn lines_that_are_not_fields_are_never_selected() {
-    let m =
-        Message::parse(crlf("From ann@example.com Thu Jan  1 00:00:00 2024\nSubject: a\n\nb\n"));
-    assert_eq!(hf(&m, "HEADER.FIELDS.NOT (X)").as_deref(), Some("Subject: a\r\n\r\n"));
-    assert_eq!(hf(&m, "HEADER.FIELDS (From)").as_deref(), Some("\r\n"));
+fn lines_that_are_not_fields_match_no_name() {
+    let mbox = "From ann@example.com Thu Jan  1 00:00:00 2024\r\n";
+    let m = Message::parse(format!("{mbox}Subject: a\r\nFrom: b\r\n\r\nbody\r\n").into_bytes());
+    assert_eq!(hf(&m, "HEADER.FIELDS (From)").as_deref(), Some("From: b\r\n\r\n"));
+    assert_eq!(
+        hf(&m, "HEADER.FIELDS.NOT (Subject)").as_deref(),
+        Some(format!("{mbox}From: b\r\n\r\n").as_str())
+    );
     let m = Message::parse(crlf("  orphan continuation\nSubject: a\n\nb\n"));
-    assert_eq!(hf(&m, "HEADER.FIELDS.NOT (X)").as_deref(), Some("Subject: a\r\n\r\n"));
+    assert_eq!(hf(&m, "HEADER.FIELDS (Subject)").as_deref(), Some("Subject: a\r\n\r\n"));
+    assert_eq!(
+        hf(&m, "HEADER.FIELDS.NOT (Subject)").as_deref(),
+        Some("  orphan continuation\r\n\r\n")
+    );
+    // so NOT of an absent name is the header itself
+    for m in [&m, &Message::parse(rfc_sections_message())] {
+        assert_eq!(
+            imap::fetch_header_fields(m, "HEADER.FIELDS.NOT (X-Absent)").as_deref(),
+            imap::fetch_section(m, "HEADER")
+        );
+    }
 }
 
 #[test]
