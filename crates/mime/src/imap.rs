@@ -1,6 +1,8 @@
 //! IMAP views of a parsed message (RFC 9051 sections 6.4.5 and 7.5.2, RFC 3501): the
-//! `BODYSTRUCTURE`, `BODY` and `ENVELOPE` fetch items, and the octets named by a section
-//! specifier such as `BODY[1.2.MIME]`, all answered from the [`Message`] tree.
+//! `BODYSTRUCTURE`, `BODY` and `ENVELOPE` fetch items, the octets named by a section
+//! specifier such as `BODY[1.2.MIME]` ([`fetch_section`]) and the field subsets of
+//! `BODY[HEADER.FIELDS (...)]` ([`fetch_header_fields`]), all answered from the [`Message`]
+//! tree.
 //!
 //! ```
 //! use mailwire_mime::{Message, imap};
