@@ -490,52 +490,6 @@ fn dovecot_agrees_on_bodystructure_and_envelope() {
 // HEADER.FIELDS and HEADER.FIELDS.NOT: `BODY.PEEK[...]` octets from Dovecot against
 // `imap::fetch_header_fields`, byte for byte.
 
-/// Appends the messages of a plan file (one line per message: the message file, then the
-/// sections to fetch, tab-separated), fetches every section of every message with its own
-/// `FETCH n (BODY.PEEK[section])`, and prints one line per message: per section the octets
-/// in hex, `-` for NIL or a refused fetch. Loopback only; the mailbox is its own and deleted.
-const FETCH_SECTIONS_PY: &str = r#"
-import imaplib, os, re, sys, time
-host, port, user, password, plan = sys.argv[1:6]
-if host not in ("127.0.0.1", "localhost", "::1"):
-    sys.exit("loopback only")
-with open(plan, encoding="utf-8") as f:
-    jobs = [line.rstrip("\n").split("\t") for line in f if line.strip()]
-conn = imaplib.IMAP4(host, int(port))
-conn.login(user, password)
-box = "mw-fields-%d-%d" % (os.getpid(), time.monotonic_ns())
-typ, data = conn.create(box)
-if typ != "OK":
-    sys.exit("CREATE failed: %r" % (data,))
-try:
-    for job in jobs:
-        with open(job[0], "rb") as f:
-            typ, data = conn.append(box, None, None, f.read())
-        if typ != "OK":
-            sys.exit("APPEND %s failed: %r" % (job[0], data))
-    conn.select(box)
-    for i, job in enumerate(jobs, 1):
-        vals = []
-        for sec in job[1:]:
-            typ, data = conn.fetch(str(i), "(BODY.PEEK[%s])" % sec)
-            val = "-"
-            for item in data if typ == "OK" else []:
-                if isinstance(item, tuple):
-                    val = item[1].hex()
-                    break
-                m = re.search(rb'\] "((?:[^"\\]|\\.)*)"\)$', item or b"")
-                if m:
-                    val = re.sub(rb"\\(.)", rb"\1", m.group(1)).hex()
-                    break
-            vals.append(val)
-        print("\t".join(vals))
-finally:
-    if conn.state == "SELECTED":
-        conn.close()
-    conn.delete(box)
-    conn.logout()
-"#;
-
 /// Messages for the header-field sections beyond the structure test's: repeated, folded and
 /// differently cased fields, white space before a colon, and headers without an empty line.
 fn header_field_messages() -> Vec<(String, Vec<u8>)> {
@@ -641,12 +595,14 @@ fn dovecot_agrees_on_header_fields() {
     }
     let plan_path = work.join("plan.tsv");
     std::fs::write(&plan_path, plan).unwrap();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/imap_fetch.py");
     let out = Command::new("python3")
-        .args(["-c", FETCH_SECTIONS_PY])
+        .arg(&script)
         .arg(env.get("HOST"))
         .arg(env.get("IMAP_PORT"))
         .arg(env.get("USER1"))
         .arg(env.get("PASS1"))
+        .arg("--plan")
         .arg(&plan_path)
         .output()
         .unwrap();
