@@ -439,7 +439,7 @@ fn content_field(
     name: &[u8],
     value: &[u8],
 ) {
-    if name.eq_ignore_ascii_case(b"content-type") {
+    if swar::is_name(name, b"content-type") {
         if facts.ct.is_none() {
             let raw = value;
             let max = max_params;
@@ -463,7 +463,7 @@ fn content_field(
                 }
             });
         }
-    } else if name.eq_ignore_ascii_case(b"content-transfer-encoding") && facts.cte.is_none() {
+    } else if swar::is_name(name, b"content-transfer-encoding") && facts.cte.is_none() {
         facts.cte = Some(TransferEncoding::parse(value));
     }
 }

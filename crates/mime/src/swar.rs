@@ -28,6 +28,23 @@ pub(crate) fn word_at(s: &[u8], i: usize) -> Option<u64> {
     s.get(i..).and_then(<[u8]>::first_chunk::<8>).map(|w| u64::from_le_bytes(*w))
 }
 
+/// Whether `name` is `lower` ignoring ASCII case, for a `lower` of lowercase letters and
+/// dashes and a `name` of printable octets (field names): setting the 0x20 bit of each octet
+/// lowercases letters and maps no other printable octet onto a letter or a dash. Eight
+/// octets at a time.
+pub(crate) fn is_name(name: &[u8], lower: &[u8]) -> bool {
+    if name.len() != lower.len() {
+        return false;
+    }
+    let (words, tail) = name.as_chunks::<8>();
+    let (lwords, ltail) = lower.as_chunks::<8>();
+    words
+        .iter()
+        .zip(lwords)
+        .all(|(w, l)| u64::from_le_bytes(*w) | (LOW * 0x20) == u64::from_le_bytes(*l))
+        && tail.iter().zip(ltail).all(|(&c, &l)| c | 0x20 == l)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,6 +70,24 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn is_name_equals_ignoring_case_on_printable_names() {
+        let names: &[&[u8]] =
+            &[b"content-type", b"content-transfer-encoding", b"x", b"ab-cd-ef-gh"];
+        for lower in names {
+            // every printable octet at every position of the name
+            for pos in 0..lower.len() {
+                for c in 33..=126u8 {
+                    let mut name = lower.to_vec();
+                    name[pos] = c;
+                    assert_eq!(is_name(&name, lower), name.eq_ignore_ascii_case(lower), "{name:?}");
+                }
+            }
+            assert!(is_name(&lower.to_ascii_uppercase(), lower));
+            assert!(!is_name(&lower[1..], lower));
         }
     }
 }
