@@ -30,10 +30,11 @@ const SINGLE: [&str; 11] = [
     "references",
 ];
 
+/// The position in [`SINGLE`] of a field name (printable octets, as the parser checks them).
 fn single_index(name: &[u8]) -> Option<usize> {
     // the positions of SINGLE, chosen by length first: most names are ruled out without
     // looking at their octets
-    let is = |k: usize| SINGLE.get(k).is_some_and(|s| name.eq_ignore_ascii_case(s.as_bytes()));
+    let is = |k: usize| SINGLE.get(k).is_some_and(|s| crate::swar::is_name(name, s.as_bytes()));
     let candidates: &[usize] = match name.len() {
         2 => &[3, 4],
         3 => &[5],
