@@ -699,13 +699,13 @@ impl TypeClass {
         }
     }
 
-    /// The class of a valid `type` and `subtype`, compared ignoring ASCII case.
+    /// The class of a valid `type` and `subtype` (graphic octets), compared ignoring ASCII
+    /// case.
     fn of_names(t: &[u8], st: &[u8]) -> Self {
-        if t.eq_ignore_ascii_case(b"multipart") {
-            if st.eq_ignore_ascii_case(b"digest") { Self::Digest } else { Self::Multipart }
-        } else if t.eq_ignore_ascii_case(b"message")
-            && (st.eq_ignore_ascii_case(b"rfc822") || st.eq_ignore_ascii_case(b"global"))
-        {
+        use crate::swar::is_name;
+        if is_name(t, b"multipart") {
+            if is_name(st, b"digest") { Self::Digest } else { Self::Multipart }
+        } else if is_name(t, b"message") && (is_name(st, b"rfc822") || is_name(st, b"global")) {
             Self::Message
         } else {
             Self::Leaf

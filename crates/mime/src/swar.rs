@@ -28,10 +28,10 @@ pub(crate) fn word_at(s: &[u8], i: usize) -> Option<u64> {
     s.get(i..).and_then(<[u8]>::first_chunk::<8>).map(|w| u64::from_le_bytes(*w))
 }
 
-/// Whether `name` is `lower` ignoring ASCII case, for a `lower` of lowercase letters and
-/// dashes and a `name` of printable octets (field names): setting the 0x20 bit of each octet
-/// lowercases letters and maps no other printable octet onto a letter or a dash. Eight
-/// octets at a time.
+/// Whether `name` is `lower` ignoring ASCII case, for a `lower` of lowercase letters, digits
+/// and dashes and a `name` of printable octets (field names, media types): setting the 0x20
+/// bit of each octet lowercases letters and maps no other printable octet onto a letter, a
+/// digit or a dash. Eight octets at a time.
 pub(crate) fn is_name(name: &[u8], lower: &[u8]) -> bool {
     if name.len() != lower.len() {
         return false;
