@@ -333,7 +333,8 @@ fn strip_comments(v: &[u8]) -> Cow<'_, [u8]> {
 /// A raw parameter as written: name (maybe with `*n*`) and value octets (quotes removed;
 /// borrowed unless a quoted-pair had to be undone).
 struct RawParam<'a> {
-    name: Cow<'static, str>,
+    /// The name as written (lowercased and interned by [`intern_param`] where it is kept).
+    name: &'a [u8],
     value: Cow<'a, [u8]>,
 }
 
@@ -434,7 +435,7 @@ fn split_params<'a>(s: &'a [u8], limit: usize, mut each: impl FnMut(RawParam<'a>
             }
             if bare && !name.is_empty() && count < limit {
                 count += 1;
-                each(RawParam { name: intern_param(name), value: Cow::Borrowed(&[]) });
+                each(RawParam { name, value: Cow::Borrowed(&[]) });
             }
             continue;
         }
@@ -500,7 +501,7 @@ fn split_params<'a>(s: &'a [u8], limit: usize, mut each: impl FnMut(RawParam<'a>
             break;
         }
         count += 1;
-        each(RawParam { name: intern_param(name), value });
+        each(RawParam { name, value });
     }
     hit
 }
@@ -520,7 +521,11 @@ pub(crate) fn parse_params(s: &[u8], limit: usize, opts: TextOptions) -> (Vec<Pa
         // no RFC 2231 section anywhere: every parameter stands alone
         let mut out = Vec::new();
         let hit = split_params(s, limit, |p| {
-            out.push(Param { name: p.name, value: param_text(&p.value, opts), language: None });
+            out.push(Param {
+                name: intern_param(p.name),
+                value: param_text(&p.value, opts),
+                language: None,
+            });
         });
         return (out, hit);
     }
@@ -528,7 +533,8 @@ pub(crate) fn parse_params(s: &[u8], limit: usize, opts: TextOptions) -> (Vec<Pa
     let hit = split_params(s, limit, |p| raw.push(p));
     let mut secs: Vec<Sec<'_>> = Vec::with_capacity(raw.len());
     for (order, p) in raw.into_iter().enumerate() {
-        let mut name: &str = &p.name;
+        let interned = intern_param(p.name);
+        let mut name: &str = &interned;
         let mut ext = false;
         if let Some(n) = name.strip_suffix('*') {
             name = n;
@@ -792,7 +798,7 @@ pub(crate) fn parse_content_type_light(raw: &[u8], max_params: usize) -> Option<
         let mut boundary: Option<&[u8]> = None;
         let mut decodable = true;
         let hit = split_params(rest, max_params, |p| {
-            if boundary.is_none() && p.name == "boundary" {
+            if boundary.is_none() && p.name.eq_ignore_ascii_case(b"boundary") {
                 match p.value {
                     Cow::Borrowed(b) if is_plain_value(b) => boundary = Some(b),
                     _ => decodable = false,
