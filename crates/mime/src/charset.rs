@@ -31,24 +31,29 @@ pub(crate) fn classify_bytes(label: &[u8]) -> Option<Class> {
     frequent(label).or_else(|| classify_slow(label))
 }
 
-/// A label of at most 16 octets, lowercased and packed into two words, with its length.
-type Packed = (u64, u64, usize);
+/// A label of 4 to 16 octets lowercased, as two words: its first eight octets (all of it,
+/// zero-padded, when shorter) and, beyond eight, its last eight.
+type Packed = (u64, u64);
 
-// A const fn over a label literal: the indices stay below 16 and the label's length.
+// A const fn over a label literal: the indices stay below the label's length.
 #[allow(clippy::indexing_slicing)]
 const fn packed(label: &[u8]) -> Packed {
-    let mut buf = [0u8; 16];
+    let n = label.len();
+    let mut lo = [0u8; 8];
+    let mut hi = [0u8; 8];
     let mut i = 0;
-    while i < label.len() && i < 16 {
-        buf[i] = label[i].to_ascii_lowercase();
+    while i < n && i < 8 {
+        lo[i] = label[i].to_ascii_lowercase();
         i += 1;
     }
-    let [a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7] = buf;
-    (
-        u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]),
-        u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]),
-        label.len(),
-    )
+    if n > 8 {
+        let mut i = 0;
+        while i < 8 {
+            hi[i] = label[n - 8 + i].to_ascii_lowercase();
+            i += 1;
+        }
+    }
+    (u64::from_le_bytes(lo), u64::from_le_bytes(hi))
 }
 
 /// ASCII capitals of eight octets lowercased at once.
@@ -62,48 +67,64 @@ fn lower8(x: u64) -> u64 {
     x | (upper >> 2)
 }
 
-/// `label` lowercased and packed like [`packed`]; `None` beyond 16 octets.
-fn pack_lower(label: &[u8]) -> Option<Packed> {
-    if label.len() > 16 {
-        return None;
-    }
-    let mut buf = [0u8; 16];
-    for (d, &c) in buf.iter_mut().zip(label) {
-        *d = c;
-    }
-    let lo = buf.first_chunk::<8>().copied().map(u64::from_le_bytes)?;
-    let hi = buf.last_chunk::<8>().copied().map(u64::from_le_bytes)?;
-    Some((lower8(lo), lower8(hi), label.len()))
+/// The first word of [`packed`], not lowercased, for a label of 4 to 8 octets: two
+/// overlapping loads of four.
+fn load_short(label: &[u8]) -> Option<u64> {
+    let a = u32::from_le_bytes(*label.first_chunk::<4>()?);
+    let b = u32::from_le_bytes(*label.last_chunk::<4>()?);
+    Some(u64::from(a) | u64::from(b) << (8 * (label.len() - 4)))
 }
 
-/// The labels of most mail, compared as two words (no table walk, no string compare).
+/// The labels of most mail, told apart by their length and one or two words (no table
+/// walk, no string compare).
 fn frequent(label: &[u8]) -> Option<Class> {
     const UTF_8: Packed = packed(b"utf-8");
     const UTF8: Packed = packed(b"utf8");
     const US_ASCII: Packed = packed(b"us-ascii");
     const ASCII: Packed = packed(b"ascii");
-    const ISO_8859_1: Packed = packed(b"iso-8859-1");
-    const WINDOWS_1252: Packed = packed(b"windows-1252");
-    const ISO_8859_15: Packed = packed(b"iso-8859-15");
-    const ISO_8859_2: Packed = packed(b"iso-8859-2");
     const KOI8_R: Packed = packed(b"koi8-r");
+    const ISO_8859_1: Packed = packed(b"iso-8859-1");
+    const ISO_8859_2: Packed = packed(b"iso-8859-2");
+    const ISO_8859_15: Packed = packed(b"iso-8859-15");
+    const WINDOWS_1252: Packed = packed(b"windows-1252");
     const WINDOWS_1251: Packed = packed(b"windows-1251");
     const WINDOWS_1250: Packed = packed(b"windows-1250");
     // indices into `single_byte_encodings`
     let single = |i: usize| single_byte_tables().get(i).map(Class::Single);
-    match pack_lower(label)? {
-        UTF_8 | UTF8 | US_ASCII | ASCII => Some(Class::Utf8),
-        ISO_8859_1 | WINDOWS_1252 => single(0),
-        ISO_8859_15 => single(1),
-        ISO_8859_2 => single(2),
-        KOI8_R => single(3),
-        WINDOWS_1251 => single(4),
-        WINDOWS_1250 => single(5),
+    let n = label.len();
+    if n <= 8 {
+        let lo = lower8(load_short(label)?);
+        return match n {
+            4 if lo == UTF8.0 => Some(Class::Utf8),
+            5 if lo == UTF_8.0 || lo == ASCII.0 => Some(Class::Utf8),
+            6 if lo == KOI8_R.0 => single(3),
+            8 if lo == US_ASCII.0 => Some(Class::Utf8),
+            _ => None,
+        };
+    }
+    if n > 16 {
+        return None;
+    }
+    let lo = lower8(u64::from_le_bytes(*label.first_chunk::<8>()?));
+    let hi = lower8(u64::from_le_bytes(*label.last_chunk::<8>()?));
+    match (n, lo) {
+        (10, l) if l == ISO_8859_1.0 => match hi {
+            h if h == ISO_8859_1.1 => single(0),
+            h if h == ISO_8859_2.1 => single(2),
+            _ => None,
+        },
+        (11, l) if l == ISO_8859_15.0 && hi == ISO_8859_15.1 => single(1),
+        (12, l) if l == WINDOWS_1252.0 => match hi {
+            h if h == WINDOWS_1252.1 => single(0),
+            h if h == WINDOWS_1251.1 => single(4),
+            h if h == WINDOWS_1250.1 => single(5),
+            _ => None,
+        },
         _ => None,
     }
 }
 
-fn classify_slow(label: &[u8]) -> Option<Class> {
+pub(crate) fn classify_slow(label: &[u8]) -> Option<Class> {
     let is = |names: &[&str]| names.iter().any(|n| n.as_bytes().eq_ignore_ascii_case(label));
     if is(&["utf-8", "utf8", "us-ascii", "ascii"]) {
         return Some(Class::Utf8);
@@ -203,6 +224,20 @@ fn single_byte_tables() -> &'static [Upper; 28] {
 
 /// Appends octets of a single-byte charset, CR and LF left out.
 pub(crate) fn single_byte_append(table: &Upper, bytes: &[u8], out: &mut String) {
+    for &b in bytes {
+        if b >= 0x80 {
+            if let Some(c) = table.char(b) {
+                out.push(c);
+            }
+        } else if b != b'\r' && b != b'\n' {
+            out.push(char::from(b));
+        }
+    }
+}
+
+/// [`single_byte_append`] as it was, character by character: the reference of the tests.
+#[cfg(test)]
+pub(crate) fn single_byte_append_previous(table: &Upper, bytes: &[u8], out: &mut String) {
     for &b in bytes {
         if b >= 0x80 {
             if let Some(c) = table.char(b) {
@@ -446,18 +481,67 @@ mod tests {
     }
 
     #[test]
-    fn packed_labels_lowercase_capitals_only() {
+    fn words_lowercase_capitals_only() {
         let all: Vec<u8> = (0..=255).collect();
-        for chunk in all.chunks(16) {
+        for chunk in all.chunks(8) {
+            let x = u64::from_le_bytes(chunk.try_into().unwrap());
             let lower: Vec<u8> = chunk.iter().map(u8::to_ascii_lowercase).collect();
-            assert_eq!(pack_lower(chunk), pack_lower(&lower), "{chunk:?}");
-            let (lo, hi, n) = pack_lower(chunk).unwrap();
-            let mut bytes = lo.to_le_bytes().to_vec();
-            bytes.extend_from_slice(&hi.to_le_bytes());
-            assert_eq!(&bytes[..n], &lower[..], "{chunk:?}");
+            assert_eq!(lower8(x).to_le_bytes().to_vec(), lower, "{chunk:?}");
         }
-        assert_eq!(pack_lower(b"UTF-8"), Some(packed(b"utf-8")));
-        assert_ne!(pack_lower(b"utf-8\0"), Some(packed(b"utf-8")));
-        assert!(pack_lower(&[b'a'; 17]).is_none());
+        assert_eq!(packed(b"UTF-8"), packed(b"utf-8"));
+        assert_eq!(lower8(load_short(b"UTF-8").unwrap()), packed(b"utf-8").0);
+        assert_eq!(lower8(load_short(b"Ascii").unwrap()), packed(b"ascii").0);
+        assert_eq!(lower8(load_short(b"utf8").unwrap()), packed(b"utf8").0);
+        assert!(frequent(b"utf-8\0").is_none());
+        assert!(frequent(b"\0utf-8").is_none());
+        assert!(frequent(b"utf").is_none());
+        assert!(frequent(b"").is_none());
+        assert!(frequent(&[b'a'; 17]).is_none());
+    }
+
+    fn same_class(a: Option<Class>, b: Option<Class>) -> bool {
+        match (a, b) {
+            (None, None)
+            | (Some(Class::Utf8), Some(Class::Utf8))
+            | (Some(Class::Utf7), Some(Class::Utf7)) => true,
+            (Some(Class::Single(a)), Some(Class::Single(b))) => core::ptr::eq(a, b),
+            (Some(Class::Encoding(a)), Some(Class::Encoding(b))) => a == b,
+            _ => false,
+        }
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+        #[test]
+        fn classification_equals_the_full_lookup(
+            label in prop_oneof![
+                "(?i)(utf-?8|us-ascii|ascii|koi8-r|iso-8859-(1|2|15)|windows-125[0-3]|latin1)",
+                "(?i)[a-z0-9_ -]{0,17}",
+                proptest::collection::vec(any::<u8>(), 0..18)
+                    .prop_map(|v| String::from_utf8_lossy(&v).into_owned()),
+            ]
+        ) {
+            let fast = classify_bytes(label.as_bytes());
+            let slow = classify_slow(label.as_bytes());
+            prop_assert!(same_class(fast, slow), "{:?}", label);
+            if let Some(f) = frequent(label.as_bytes()) {
+                prop_assert!(same_class(Some(f), slow), "{:?}", label);
+            }
+        }
+
+        #[test]
+        fn single_byte_append_equals_previous(
+            table in 0..28usize,
+            bytes in proptest::collection::vec(any::<u8>(), 0..80),
+        ) {
+            let t = &single_byte_tables()[table];
+            let mut a = String::from("x");
+            let mut b = String::from("x");
+            single_byte_append(t, &bytes, &mut a);
+            single_byte_append_previous(t, &bytes, &mut b);
+            prop_assert_eq!(a, b);
+        }
     }
 }

@@ -182,11 +182,9 @@ struct Scan {
 
 /// Like [`parse_word`], remembering its search in `scan`.
 fn parse_word_in<'s>(s: &'s [u8], at: usize, scan: &mut Scan) -> Option<Word<'s>> {
-    // spans are short: plain loops beat a vectorised search here
     let rest = s.get(at + 2..)?;
-    let q1 = rest.iter().position(|&c| c == b'?' || c.is_ascii_whitespace())?;
-    let label_full = rest.get(..q1)?;
-    if label_full.is_empty() || rest.get(q1) != Some(&b'?') {
+    let (q1, star) = label_end(rest)?;
+    if q1 == 0 {
         return None;
     }
     let q = match rest.get(q1 + 1..q1 + 3)? {
@@ -206,45 +204,98 @@ fn parse_word_in<'s>(s: &'s [u8], at: usize, scan: &mut Scan) -> Option<Word<'s>
             r.ok()?
         }
     };
-    let text = tail.get(..end)?;
-    let charset = match label_full.iter().position(|&c| c == b'*') {
-        Some(p) => label_full.get(..p)?,
-        None => label_full,
-    };
-    Some(Word { label_full, charset, text, q, end: at + 2 + text_start + end + 2 })
+    Some(Word {
+        label_full: rest.get(..q1)?,
+        charset: rest.get(..star)?,
+        text: tail.get(..end)?,
+        q,
+        end: from + end + 2,
+    })
 }
 
 const LOW: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// True when one of the eight octets of `x` is below `n` (at most 0x80): the classic
-/// word-at-a-time test, exact for "any".
+/// The high bit of the octets of `x` below `n` (at most 0x80), the classic word-at-a-time
+/// test: exact for "any" and for the lowest such octet (a borrow only runs upwards from one).
+fn below(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(LOW * u64::from(n)) & !x & HIGH
+}
+
+/// The high bit of the octets of `x` equal to `c`, exact for the lowest like [`below`].
+fn equal(x: u64, c: u8) -> u64 {
+    below(x ^ (LOW * u64::from(c)), 1)
+}
+
+/// True when one of the eight octets of `x` is below `n` (at most 0x80).
 fn any_below(x: u64, n: u8) -> bool {
-    x.wrapping_sub(LOW * u64::from(n)) & !x & HIGH != 0
+    below(x, n) != 0
 }
 
 /// True when one of the eight octets of `x` equals `c`.
 fn any_equal(x: u64, c: u8) -> bool {
-    any_below(x ^ (LOW * u64::from(c)), 1)
+    equal(x, c) != 0
+}
+
+/// The octet index of the lowest flagged octet of a non-zero mask.
+fn lowest(mask: u64) -> usize {
+    (mask.trailing_zeros() / 8) as usize
+}
+
+/// The end of the charset label at the start of `rest`: the position of the first `?` and
+/// of the first `*` before it (the `?`'s own position without one). `None` when ASCII white
+/// space or the end of the input comes first. Eight octets at a time.
+fn label_end(rest: &[u8]) -> Option<(usize, usize)> {
+    let mut star = usize::MAX;
+    let mut i = 0;
+    loop {
+        let k = match rest.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+            Some(chunk) => {
+                let x = u64::from_le_bytes(*chunk);
+                let m = below(x, b'!') | equal(x, b'?') | equal(x, b'*');
+                if m == 0 {
+                    i += 8;
+                    continue;
+                }
+                i + lowest(m)
+            }
+            None => i + rest.get(i..)?.iter().position(|&c| c <= b' ' || c == b'?' || c == b'*')?,
+        };
+        match *rest.get(k)? {
+            b'?' => return Some((k, star.min(k))),
+            b'*' => star = star.min(k),
+            c if c.is_ascii_whitespace() => return None,
+            _ => {}
+        }
+        i = k + 1;
+    }
 }
 
 /// The length of encoded text: up to the first `?=`. `Err` with the position of the white
-/// space (or line break) that comes first, or of the end when no `?=` follows. Eight octets at a time while none is a `?` or
-/// below `!`.
+/// space (or line break) that comes first, or of the end when no `?=` follows. Eight octets
+/// at a time, stopping only at a `?` or an octet below `!`.
 fn text_end(tail: &[u8]) -> Result<usize, usize> {
     let mut i = 0;
-    while let Some(chunk) = tail.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
-        let x = u64::from_le_bytes(chunk);
-        if any_below(x, b'!') || any_equal(x, b'?') {
-            break;
-        }
-        i += 8;
-    }
     loop {
-        match tail.get(i) {
-            Some(b'?') if tail.get(i + 1) == Some(&b'=') => return Ok(i),
-            None | Some(b' ' | b'\t' | b'\r' | b'\n') => return Err(i.min(tail.len())),
-            _ => i += 1,
+        let k = if let Some(chunk) = tail.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+            let x = u64::from_le_bytes(*chunk);
+            let m = below(x, b'!') | equal(x, b'?');
+            if m == 0 {
+                i += 8;
+                continue;
+            }
+            i + lowest(m)
+        } else {
+            let rest = tail.get(i..).unwrap_or_default();
+            let Some(p) = rest.iter().position(|&c| c <= b' ' || c == b'?') else {
+                return Err(tail.len());
+            };
+            i + p
+        };
+        match tail.get(k) {
+            Some(b'?') if tail.get(k + 1) == Some(&b'=') => return Ok(k),
+            Some(b' ' | b'\t' | b'\r' | b'\n') => return Err(k),
+            _ => i = k + 1,
         }
     }
 }
@@ -461,11 +512,13 @@ struct Octets {
     inline: [u8; 256],
     len: usize,
     heap: Vec<u8>,
+    /// A CR or an LF may be among the octets.
+    breaks: bool,
 }
 
 impl Octets {
     fn new() -> Self {
-        Self { inline: [0; 256], len: 0, heap: Vec::new() }
+        Self { inline: [0; 256], len: 0, heap: Vec::new(), breaks: false }
     }
 
     fn is_empty(&self) -> bool {
@@ -483,6 +536,7 @@ impl Octets {
     fn clear(&mut self) {
         self.len = 0;
         self.heap.clear();
+        self.breaks = false;
     }
 
     /// Appends the octets of a word's encoded text (never more octets than characters).
@@ -491,7 +545,14 @@ impl Octets {
             if let Some(dst) = self.inline.get_mut(self.len..)
                 && dst.len() >= text.len()
             {
-                self.len += if q { q_decode(text, dst) } else { b_decode(text, dst) };
+                if q {
+                    let (n, breaks) = q_decode(text, dst);
+                    self.len += n;
+                    self.breaks |= breaks;
+                } else {
+                    self.len += b_decode(text, dst);
+                    self.breaks = true;
+                }
                 return;
             }
             // too long for the stack: everything moves to the heap
@@ -499,6 +560,7 @@ impl Octets {
             self.heap.extend_from_slice(self.inline.get(..self.len).unwrap_or_default());
             self.len = 0;
         }
+        self.breaks = true;
         if q {
             transfer::q_word_into(text, &mut self.heap);
         } else {
@@ -552,10 +614,12 @@ fn hex(c: Option<&u8>) -> u8 {
 }
 
 /// Decodes "Q" encoded text (RFC 2047 4.2; an `=` without two hex digits kept) into `dst`,
-/// which holds at least `text.len()` octets; returns the octet count.
-fn q_decode(text: &[u8], dst: &mut [u8]) -> usize {
+/// which holds at least `text.len()` octets; returns the octet count, and whether an escape
+/// made a CR or an LF (the text itself holds none: its end is looked for before white space).
+fn q_decode(text: &[u8], dst: &mut [u8]) -> (usize, bool) {
     let mut written = 0;
     let mut pos = 0;
+    let mut breaks = false;
     while let Some(&c) = text.get(pos) {
         let mut octet = c;
         pos += 1;
@@ -565,6 +629,7 @@ fn q_decode(text: &[u8], dst: &mut [u8]) -> usize {
             let (high, low) = (hex(text.get(pos)), hex(text.get(pos + 1)));
             if (high | low) < 16 {
                 octet = high << 4 | low;
+                breaks |= octet == b'\r' || octet == b'\n';
                 pos += 2;
             }
         }
@@ -573,7 +638,7 @@ fn q_decode(text: &[u8], dst: &mut [u8]) -> usize {
             written += 1;
         }
     }
-    written
+    (written, breaks)
 }
 
 /// Decodes "B" encoded text into `dst` (at least `text.len()` octets): characters outside
@@ -723,6 +788,7 @@ impl<'a> Decoder<'a> {
         let bytes = self.pending.as_slice();
         match self.pending_class {
             Class::Utf8 => match core::str::from_utf8(bytes) {
+                Ok(s) if !self.pending.breaks => self.out.push_str(s),
                 Ok(s) => push_clean(&mut self.out, s),
                 Err(_) => push_clean(&mut self.out, &String::from_utf8_lossy(bytes)),
             },
@@ -740,9 +806,9 @@ impl<'a> Decoder<'a> {
         self.pending.clear();
     }
 
-    fn finish(mut self) -> String {
+    fn finish(&mut self) -> String {
         self.flush();
-        self.out
+        core::mem::take(&mut self.out)
     }
 }
 
@@ -939,7 +1005,7 @@ impl<'a> StrictPhrase<'a> {
         self.last_word = false;
     }
 
-    pub(crate) fn finish(self) -> String {
+    pub(crate) fn finish(mut self) -> String {
         let mut s = self.d.finish();
         s.retain(|c| c != '\r' && c != '\n');
         s
@@ -1199,7 +1265,7 @@ mod equivalence {
             .collect()
     }
 
-    fn piece() -> impl Strategy<Value = Vec<u8>> {
+    pub(super) fn piece() -> impl Strategy<Value = Vec<u8>> {
         let word = (
             0..LABELS.len(),
             any::<bool>(),
@@ -1285,5 +1351,984 @@ mod equivalence {
         }
         let opts = TextOptions::default();
         assert_eq!(decode_text(&raw, opts), reference::decode_text(&raw, opts));
+    }
+}
+
+/// The decoder as it was before the encoded-word fast paths (label classification by
+/// length and words, one scan per word, runs instead of characters), frozen: lenient and
+/// strict decoding in every context must equal it.
+#[cfg(test)]
+#[allow(clippy::pedantic, dead_code)]
+mod previous {
+    use super::{Context, MAX_ENCODED_WORD, RawCharset, TextOptions, unfold};
+    use crate::charset::{self, Class};
+    use crate::transfer;
+    use std::borrow::Cow;
+
+    /// Appends `bytes` read as `raw` says to `out`.
+    pub(super) fn raw_to_string(bytes: &[u8], raw: RawCharset, out: &mut String) {
+        // short ASCII runs (the white space and words between encoded words) go octet by octet
+        if bytes.len() <= 16 && bytes.is_ascii() {
+            out.extend(bytes.iter().map(|&b| char::from(b)));
+            return;
+        }
+        if let Ok(s) = core::str::from_utf8(bytes) {
+            out.push_str(s);
+            return;
+        }
+        // straight into `out`, no intermediate string (as `charset::decode_fallback` would make)
+        let class = match raw {
+            RawCharset::Utf8Lossy => Class::Utf8,
+            RawCharset::Fallback => charset::windows_1252(),
+            RawCharset::FallbackWith(l) => {
+                charset::classify_slow(l.trim().as_bytes()).unwrap_or_else(charset::windows_1252)
+            }
+        };
+        if let Class::Utf8 = class {
+            for chunk in bytes.utf8_chunks() {
+                out.push_str(chunk.valid());
+                if !chunk.invalid().is_empty() {
+                    out.push('\u{FFFD}');
+                }
+            }
+        } else {
+            charset::append_class(class, bytes, out);
+        }
+    }
+
+    /// Like [`unfold`] into `buf` (which must hold `value`); returns the unfolded length.
+    fn unfold_into(value: &[u8], first_break: usize, buf: &mut [u8]) -> usize {
+        let mut n = 0;
+        let mut put = |piece: &[u8]| {
+            if let Some(dst) = buf.get_mut(n..n + piece.len()) {
+                dst.copy_from_slice(piece);
+                n += piece.len();
+            }
+        };
+        put(value.get(..first_break).unwrap_or_default());
+        let mut i = first_break + 1;
+        while let Some(off) = memchr::memchr2(b'\r', b'\n', value.get(i..).unwrap_or_default()) {
+            put(value.get(i..i + off).unwrap_or_default());
+            i += off + 1;
+        }
+        put(value.get(i..).unwrap_or_default());
+        n
+    }
+
+    /// Position of the next `=?` (a short search: no searcher to build).
+    fn find_word_start(s: &[u8]) -> Option<usize> {
+        // the next word mostly follows after a space or two: look there before searching
+        for (i, pair) in s.windows(2).take(4).enumerate() {
+            if pair == b"=?" {
+                return Some(i);
+            }
+        }
+        let mut i = 0;
+        while let Some(off) = memchr::memchr(b'=', s.get(i..)?) {
+            if s.get(i + off + 1) == Some(&b'?') {
+                return Some(i + off);
+            }
+            i += off + 1;
+        }
+        None
+    }
+
+    /// An encoded word found in text.
+    struct Word<'a> {
+        /// The charset with its RFC 2231 language suffix.
+        label_full: &'a [u8],
+        /// The charset alone.
+        charset: &'a [u8],
+        text: &'a [u8],
+        q: bool,
+        end: usize,
+    }
+
+    /// Parses an encoded word starting at `at` (which holds `=?`), as leniently as real mail
+    /// needs: any charset without white space, encoded text up to the first `?=` without white
+    /// space.
+    fn parse_word(s: &[u8], at: usize) -> Option<Word<'_>> {
+        parse_word_in(s, at, &mut Scan::default())
+    }
+
+    /// What the last search for the end of encoded text found: `Ok(end)`, the first `?=` with no
+    /// white space between `from` and it, or `Err(stop)`, white space or the end of the input
+    /// with no `?=` between `from` and it. A later candidate whose text starts in that span has
+    /// the same answer, so hostile input full of `=?` is never scanned twice (linear, not
+    /// quadratic).
+    #[derive(Debug, Clone, Copy, Default)]
+    struct Scan {
+        from: usize,
+        found: Option<Result<usize, usize>>,
+    }
+
+    /// Like [`parse_word`], remembering its search in `scan`.
+    fn parse_word_in<'s>(s: &'s [u8], at: usize, scan: &mut Scan) -> Option<Word<'s>> {
+        // spans are short: plain loops beat a vectorised search here
+        let rest = s.get(at + 2..)?;
+        let q1 = rest.iter().position(|&c| c == b'?' || c.is_ascii_whitespace())?;
+        let label_full = rest.get(..q1)?;
+        if label_full.is_empty() || rest.get(q1) != Some(&b'?') {
+            return None;
+        }
+        let q = match rest.get(q1 + 1..q1 + 3)? {
+            [b'B' | b'b', b'?'] => false,
+            [b'Q' | b'q', b'?'] => true,
+            _ => return None,
+        };
+        let text_start = q1 + 3;
+        let tail = rest.get(text_start..)?;
+        let from = at + 2 + text_start;
+        let end = match scan.found {
+            Some(Ok(e)) if from >= scan.from && from <= e => e - from,
+            Some(Err(stop)) if from >= scan.from && from <= stop => return None,
+            _ => {
+                let r = text_end(tail);
+                *scan = Scan { from, found: Some(r.map(|e| from + e).map_err(|e| from + e)) };
+                r.ok()?
+            }
+        };
+        let text = tail.get(..end)?;
+        let charset = match label_full.iter().position(|&c| c == b'*') {
+            Some(p) => label_full.get(..p)?,
+            None => label_full,
+        };
+        Some(Word { label_full, charset, text, q, end: at + 2 + text_start + end + 2 })
+    }
+
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+
+    /// True when one of the eight octets of `x` is below `n` (at most 0x80): the classic
+    /// word-at-a-time test, exact for "any".
+    fn any_below(x: u64, n: u8) -> bool {
+        x.wrapping_sub(LOW * u64::from(n)) & !x & HIGH != 0
+    }
+
+    /// True when one of the eight octets of `x` equals `c`.
+    fn any_equal(x: u64, c: u8) -> bool {
+        any_below(x ^ (LOW * u64::from(c)), 1)
+    }
+
+    /// The length of encoded text: up to the first `?=`. `Err` with the position of the white
+    /// space (or line break) that comes first, or of the end when no `?=` follows. Eight octets at a time while none is a `?` or
+    /// below `!`.
+    fn text_end(tail: &[u8]) -> Result<usize, usize> {
+        let mut i = 0;
+        while let Some(chunk) = tail.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+            let x = u64::from_le_bytes(chunk);
+            if any_below(x, b'!') || any_equal(x, b'?') {
+                break;
+            }
+            i += 8;
+        }
+        loop {
+            match tail.get(i) {
+                Some(b'?') if tail.get(i + 1) == Some(&b'=') => return Ok(i),
+                None | Some(b' ' | b'\t' | b'\r' | b'\n') => return Err(i.min(tail.len())),
+                _ => i += 1,
+            }
+        }
+    }
+
+    /// True when `bytes` holds a CR, an LF or an `=`, eight octets at a time.
+    fn has_break_or_equals(bytes: &[u8]) -> bool {
+        let (words, tail) = bytes.as_chunks::<8>();
+        for w in words {
+            let x = u64::from_le_bytes(*w);
+            if any_equal(x, b'=')
+                || (any_below(x, 0x0E) && w.iter().any(|&c| c == b'\r' || c == b'\n'))
+            {
+                return true;
+            }
+        }
+        tail.iter().any(|&c| matches!(c, b'\r' | b'\n' | b'='))
+    }
+
+    /// True when `bytes` holds a CR or an LF (eight octets at a time).
+    fn has_line_break(bytes: &[u8]) -> bool {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let x = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
+            if any_below(x, 0x0E) && chunk.iter().any(|&c| c == b'\r' || c == b'\n') {
+                return true;
+            }
+        }
+        chunks.remainder().iter().any(|&c| c == b'\r' || c == b'\n')
+    }
+
+    /// RFC 2047 section 2 `especials`, which a charset token may not contain.
+    fn is_especial(c: u8) -> bool {
+        matches!(
+            c,
+            b'(' | b')'
+                | b'<'
+                | b'>'
+                | b'@'
+                | b','
+                | b';'
+                | b':'
+                | b'\\'
+                | b'"'
+                | b'/'
+                | b'['
+                | b']'
+                | b'?'
+                | b'.'
+                | b'='
+        )
+    }
+
+    /// The syntax of RFC 2047 sections 2 and 4, checked in strict mode: at most 75 characters, a
+    /// charset token (with an optional RFC 2231 language), non-empty encoded text of printable
+    /// ASCII without `?`, "B" text of whole base64 quanta, "Q" text whose `=` starts an escape.
+    fn strict_syntax(w: &Word<'_>, len: usize) -> bool {
+        if len > MAX_ENCODED_WORD
+            || w.text.is_empty()
+            || !w.label_full.iter().all(|&c| c.is_ascii_graphic() && !is_especial(c))
+            || !w.text.iter().all(|&c| c.is_ascii_graphic() && c != b'?')
+        {
+            return false;
+        }
+        if w.q {
+            let mut i = 0;
+            while let Some(&c) = w.text.get(i) {
+                if c == b'=' {
+                    let hex_ok = |k: usize| w.text.get(k).is_some_and(u8::is_ascii_hexdigit);
+                    if !(hex_ok(i + 1) && hex_ok(i + 2)) {
+                        return false;
+                    }
+                    i += 3;
+                } else {
+                    i += 1;
+                }
+            }
+            true
+        } else {
+            let body =
+                w.text.strip_suffix(b"==").or_else(|| w.text.strip_suffix(b"=")).unwrap_or(w.text);
+            w.text.len().is_multiple_of(4)
+                && body.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
+        }
+    }
+
+    /// RFC 2047 section 5 (3): the characters a "Q" word may hold in a phrase.
+    fn phrase_q_ok(text: &[u8]) -> bool {
+        text.iter().all(|&c| {
+            c.is_ascii_alphanumeric() || matches!(c, b'!' | b'*' | b'+' | b'-' | b'/' | b'=' | b'_')
+        })
+    }
+
+    /// RFC 2047 section 5 (2): a "Q" word in a comment holds no `(`, `)` or `"`.
+    fn comment_q_ok(text: &[u8]) -> bool {
+        !text.iter().any(|&c| matches!(c, b'(' | b')' | b'"'))
+    }
+
+    fn is_wsp(c: Option<u8>) -> bool {
+        matches!(c, None | Some(b' ' | b'\t'))
+    }
+
+    /// What may stand right before an atom of a phrase (as the address parser splits them; the
+    /// `)` that closes a comment is checked apart).
+    fn phrase_before(c: Option<u8>) -> bool {
+        is_wsp(c) || matches!(c, Some(b'"' | b']' | b'<' | b'>' | b'@' | b',' | b':' | b';'))
+    }
+
+    /// What may stand right after an atom of a phrase.
+    fn phrase_after(c: Option<u8>) -> bool {
+        is_wsp(c) || matches!(c, Some(b'(' | b'"' | b'[' | b'<' | b'>' | b'@' | b',' | b':' | b';'))
+    }
+
+    /// The position of a strict scan: inside a quoted string or a comment, or not.
+    struct Strict {
+        context: Context,
+        scan: Scan,
+        pos: usize,
+        depth: usize,
+        quoted: bool,
+        escape: bool,
+        /// Where the last comment closed (its `)`), in a phrase.
+        closed: Option<usize>,
+    }
+
+    impl Strict {
+        fn new(context: Context) -> Self {
+            Self {
+                context,
+                scan: Scan::default(),
+                pos: 0,
+                depth: 0,
+                quoted: false,
+                escape: false,
+                closed: None,
+            }
+        }
+
+        /// Follows quoted strings and comments up to `to`.
+        fn advance(&mut self, s: &[u8], to: usize) {
+            if self.context == Context::Unstructured {
+                return;
+            }
+            for (k, &c) in s.get(self.pos..to).unwrap_or_default().iter().enumerate() {
+                if self.escape {
+                    self.escape = false;
+                } else if self.quoted {
+                    match c {
+                        b'\\' => self.escape = true,
+                        b'"' => self.quoted = false,
+                        _ => {}
+                    }
+                } else {
+                    match c {
+                        b'\\' if self.depth > 0 || self.context == Context::Comment => {
+                            self.escape = true;
+                        }
+                        b'(' => self.depth += 1,
+                        b')' => {
+                            if self.depth == 1 {
+                                self.closed = Some(self.pos + k);
+                            }
+                            self.depth = self.depth.saturating_sub(1);
+                        }
+                        b'"' if self.depth == 0 && self.context == Context::Phrase => {
+                            self.quoted = true;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            self.pos = self.pos.max(to);
+        }
+
+        /// The encoded word at `at` when RFC 2047 allows one there.
+        fn word_at<'s>(&mut self, s: &'s [u8], at: usize) -> Option<Word<'s>> {
+            self.advance(s, at);
+            if self.quoted || self.escape {
+                return None;
+            }
+            let w = parse_word_in(s, at, &mut self.scan)?;
+            if !strict_syntax(&w, w.end - at) {
+                return None;
+            }
+            let before = at.checked_sub(1).and_then(|p| s.get(p)).copied();
+            let after = s.get(w.end).copied();
+            let comment = self.context == Context::Comment || self.depth > 0;
+            let ok = if self.context == Context::Unstructured {
+                is_wsp(before) && is_wsp(after)
+            } else if comment {
+                (is_wsp(before) || before == Some(b'('))
+                    && (is_wsp(after) || after == Some(b')'))
+                    && (!w.q || comment_q_ok(w.text))
+            } else {
+                let after_comment = before == Some(b')') && self.closed == at.checked_sub(1);
+                (phrase_before(before) || after_comment)
+                    && phrase_after(after)
+                    && (!w.q || phrase_q_ok(w.text))
+            };
+            if ok {
+                // the word is one token: nothing in it opens a quote or a comment
+                self.pos = w.end;
+                Some(w)
+            } else {
+                None
+            }
+        }
+    }
+
+    /// Octets of encoded words waiting for their charset conversion: on the stack up to 256
+    /// octets, on the heap beyond.
+    struct Octets {
+        inline: [u8; 256],
+        len: usize,
+        heap: Vec<u8>,
+    }
+
+    impl Octets {
+        fn new() -> Self {
+            Self { inline: [0; 256], len: 0, heap: Vec::new() }
+        }
+
+        fn is_empty(&self) -> bool {
+            self.len == 0 && self.heap.is_empty()
+        }
+
+        fn as_slice(&self) -> &[u8] {
+            if self.heap.is_empty() {
+                self.inline.get(..self.len).unwrap_or_default()
+            } else {
+                &self.heap
+            }
+        }
+
+        fn clear(&mut self) {
+            self.len = 0;
+            self.heap.clear();
+        }
+
+        /// Appends the octets of a word's encoded text (never more octets than characters).
+        fn decode_word(&mut self, text: &[u8], q: bool) {
+            if self.heap.is_empty() {
+                if let Some(dst) = self.inline.get_mut(self.len..)
+                    && dst.len() >= text.len()
+                {
+                    self.len += if q { q_decode(text, dst) } else { b_decode(text, dst) };
+                    return;
+                }
+                // too long for the stack: everything moves to the heap
+                self.heap.reserve(self.len + text.len());
+                self.heap.extend_from_slice(self.inline.get(..self.len).unwrap_or_default());
+                self.len = 0;
+            }
+            if q {
+                transfer::q_word_into(text, &mut self.heap);
+            } else {
+                transfer::base64_append(text, &mut self.heap);
+            }
+        }
+    }
+
+    /// Hex digit values, 0xFF for other octets.
+    // Const tables of 256 entries filled at known in-range indices; the casts keep small values.
+    #[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
+    const HEX: [u8; 256] = {
+        let mut t = [0xFF; 256];
+        let mut i = 0;
+        while i < 10 {
+            t[b'0' as usize + i] = i as u8;
+            i += 1;
+        }
+        let mut i = 0;
+        while i < 6 {
+            t[b'A' as usize + i] = 10 + i as u8;
+            t[b'a' as usize + i] = 10 + i as u8;
+            i += 1;
+        }
+        t
+    };
+
+    /// Base64 alphabet values; 0xFE for `=`, 0xFF for other octets.
+    #[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
+    const B64: [u8; 256] = {
+        let mut t = [0xFF; 256];
+        let mut i = 0;
+        while i < 26 {
+            t[b'A' as usize + i] = i as u8;
+            t[b'a' as usize + i] = 26 + i as u8;
+            i += 1;
+        }
+        let mut i = 0;
+        while i < 10 {
+            t[b'0' as usize + i] = 52 + i as u8;
+            i += 1;
+        }
+        t[b'+' as usize] = 62;
+        t[b'/' as usize] = 63;
+        t[b'=' as usize] = 0xFE;
+        t
+    };
+
+    fn hex(c: Option<&u8>) -> u8 {
+        c.and_then(|&c| HEX.get(usize::from(c))).copied().unwrap_or(0xFF)
+    }
+
+    /// Decodes "Q" encoded text (RFC 2047 4.2; an `=` without two hex digits kept) into `dst`,
+    /// which holds at least `text.len()` octets; returns the octet count.
+    fn q_decode(text: &[u8], dst: &mut [u8]) -> usize {
+        let mut written = 0;
+        let mut pos = 0;
+        while let Some(&c) = text.get(pos) {
+            let mut octet = c;
+            pos += 1;
+            if c == b'_' {
+                octet = b' ';
+            } else if c == b'=' {
+                let (high, low) = (hex(text.get(pos)), hex(text.get(pos + 1)));
+                if (high | low) < 16 {
+                    octet = high << 4 | low;
+                    pos += 2;
+                }
+            }
+            if let Some(slot) = dst.get_mut(written) {
+                *slot = octet;
+                written += 1;
+            }
+        }
+        written
+    }
+
+    /// Decodes "B" encoded text into `dst` (at least `text.len()` octets): characters outside
+    /// the alphabet skipped, decoding stopped at the first `=`, a final group without padding
+    /// decoded as if padded. Returns the octet count.
+    fn b_decode(text: &[u8], dst: &mut [u8]) -> usize {
+        let mut acc: u32 = 0;
+        let mut sextets = 0u8;
+        let mut written = 0;
+        let mut put = |octet: u8, written: &mut usize| {
+            if let Some(slot) = dst.get_mut(*written) {
+                *slot = octet;
+                *written += 1;
+            }
+        };
+        // whole quanta of alphabet characters first, four lookups at a time
+        let mut rest = text;
+        while let Some((&[c0, c1, c2, c3], tail)) = rest.split_first_chunk::<4>() {
+            let sextet = |c: u8| B64.get(usize::from(c)).copied().unwrap_or(0xFF);
+            let (v0, v1, v2, v3) = (sextet(c0), sextet(c1), sextet(c2), sextet(c3));
+            if (v0 | v1 | v2 | v3) & 0xC0 != 0 {
+                break;
+            }
+            let quantum =
+                u32::from(v0) << 18 | u32::from(v1) << 12 | u32::from(v2) << 6 | u32::from(v3);
+            let [_, o1, o2, o3] = quantum.to_be_bytes();
+            put(o1, &mut written);
+            put(o2, &mut written);
+            put(o3, &mut written);
+            rest = tail;
+        }
+        for &ch in rest {
+            let value = B64.get(usize::from(ch)).copied().unwrap_or(0xFF);
+            if value == 0xFE {
+                break;
+            }
+            if value == 0xFF {
+                continue;
+            }
+            acc = acc << 6 | u32::from(value);
+            sextets += 1;
+            if sextets == 4 {
+                let [_, o1, o2, o3] = acc.to_be_bytes();
+                put(o1, &mut written);
+                put(o2, &mut written);
+                put(o3, &mut written);
+                acc = 0;
+                sextets = 0;
+            }
+        }
+        match sextets {
+            2 => {
+                let [.., o1] = (acc >> 4).to_be_bytes();
+                put(o1, &mut written);
+            }
+            3 => {
+                let [.., o1, o2] = (acc >> 2).to_be_bytes();
+                put(o1, &mut written);
+                put(o2, &mut written);
+            }
+            _ => {}
+        }
+        written
+    }
+
+    /// Appends `s` to `out` without CR and LF (no header injection through an encoded word).
+    fn push_clean(out: &mut String, s: &str) {
+        if has_line_break(s.as_bytes()) {
+            out.extend(s.chars().filter(|&c| c != '\r' && c != '\n'));
+        } else {
+            out.push_str(s);
+        }
+    }
+
+    /// The charset class of an encoded word's label; unknown labels read as UTF-8.
+    fn word_class(label: &[u8]) -> Class {
+        // an ASCII label without a vertical tab needs no trimming (parse_word refused the other
+        // white space) and no conversion
+        if label.iter().all(|&c| c.is_ascii() && c != 0x0B) {
+            return charset::classify_slow(label).unwrap_or(Class::Utf8);
+        }
+        let l = String::from_utf8_lossy(label);
+        charset::classify_slow(l.trim().as_bytes()).unwrap_or(Class::Utf8)
+    }
+
+    /// The output of header text decoding: one string, and the octets of adjacent encoded words
+    /// of one charset waiting to be converted together (so a character split across words
+    /// survives). Single-byte charsets skip the wait: their octets convert one by one.
+    struct Decoder<'a> {
+        out: String,
+        pending: Octets,
+        pending_label: &'a [u8],
+        pending_class: Class,
+        /// The last label resolved, and its class (adjacent words mostly share one).
+        last_label: &'a [u8],
+        last_class: Class,
+        raw: RawCharset,
+    }
+
+    impl<'a> Decoder<'a> {
+        fn new(out: String, raw: RawCharset) -> Self {
+            Self {
+                out,
+                pending: Octets::new(),
+                pending_label: &[],
+                pending_class: Class::Utf8,
+                last_label: &[],
+                last_class: Class::Utf8,
+                raw,
+            }
+        }
+
+        /// Raw text between encoded words.
+        fn text(&mut self, bytes: &[u8]) {
+            self.flush();
+            raw_to_string(bytes, self.raw, &mut self.out);
+        }
+
+        /// One encoded word, joined to the pending octets when their charset is the same.
+        fn word(&mut self, w: &Word<'a>) {
+            if !self.pending.is_empty() && !self.pending_label.eq_ignore_ascii_case(w.charset) {
+                self.flush();
+            }
+            let class =
+                if self.last_label.eq_ignore_ascii_case(w.charset) && !self.last_label.is_empty() {
+                    self.last_class
+                } else {
+                    let c = word_class(w.charset);
+                    self.last_label = w.charset;
+                    self.last_class = c;
+                    c
+                };
+            self.pending_label = w.charset;
+            self.pending_class = class;
+            self.pending.decode_word(w.text, w.q);
+            if matches!(class, Class::Single(_)) {
+                // octet by octet: nothing to gain from joining
+                self.flush();
+            }
+        }
+
+        /// Converts the pending octets.
+        fn flush(&mut self) {
+            if self.pending.is_empty() {
+                return;
+            }
+            let bytes = self.pending.as_slice();
+            match self.pending_class {
+                Class::Utf8 => match core::str::from_utf8(bytes) {
+                    Ok(s) => push_clean(&mut self.out, s),
+                    Err(_) => push_clean(&mut self.out, &String::from_utf8_lossy(bytes)),
+                },
+                Class::Utf7 => push_clean(&mut self.out, &charset::decode_utf7(bytes)),
+                Class::Single(table) => {
+                    charset::single_byte_append_previous(table, bytes, &mut self.out)
+                }
+                class @ Class::Encoding(_) => {
+                    let start = self.out.len();
+                    charset::append_class(class, bytes, &mut self.out);
+                    if self.out.get(start..).is_some_and(|t| t.contains(['\r', '\n'])) {
+                        let tail = self.out.split_off(start);
+                        push_clean(&mut self.out, &tail);
+                    }
+                }
+            }
+            self.pending.clear();
+        }
+
+        fn finish(mut self) -> String {
+            self.flush();
+            self.out
+        }
+    }
+
+    /// Decodes unstructured header text: unfolds it, decodes RFC 2047 encoded words (adjacent
+    /// words joined without the white space between them, and words of one charset joined before
+    /// conversion so a character split across words survives), reads raw octets per `opts.raw`.
+    /// CR and LF never appear in the result. The same as [`decode_in`] with
+    /// [`Context::Unstructured`].
+    pub(super) fn decode_text(raw: &[u8], opts: TextOptions) -> Cow<'_, str> {
+        decode_in(raw, Context::Unstructured, opts)
+    }
+
+    /// A field value as text, trimmed: the raw value without surrounding white space and line
+    /// breaks, decoded like [`decode_text`], then without surrounding spaces and tabs. The same
+    /// as trimming before and after [`decode_text`], without a second string when the decoded
+    /// text has white space at its ends.
+    pub(super) fn decode_field(raw: &[u8], opts: TextOptions) -> Cow<'_, str> {
+        let mut out = String::new();
+        match decode_field_into(raw, opts, &mut out) {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(out),
+        }
+    }
+
+    /// Like [`decode_field`], decoding into `buf` (cleared first; its allocation is reused, so
+    /// decoding many values through one buffer allocates only to grow it). Returns the text:
+    /// the value itself when decoding leaves it unchanged, else what `buf` now holds.
+    ///
+    /// ```
+    /// use mailwire_mime::text::{TextOptions, decode_field_in};
+    ///
+    /// let mut buf = String::new();
+    /// assert_eq!(decode_field_in(b" plain \r\n", TextOptions::default(), &mut buf), "plain");
+    /// assert_eq!(decode_field_in(b" =?utf-8?q?caf=C3=A9?=", TextOptions::default(), &mut buf), "caf\u{e9}");
+    /// ```
+    pub(super) fn decode_field_in<'a>(
+        raw: &'a [u8],
+        opts: TextOptions,
+        buf: &'a mut String,
+    ) -> &'a str {
+        match decode_field_into(raw, opts, buf) {
+            Some(s) => s,
+            None => buf.as_str(),
+        }
+    }
+
+    /// The value borrowed when decoding leaves it unchanged; otherwise `None` with the text in
+    /// `out` (cleared first).
+    fn decode_field_into<'a>(
+        raw: &'a [u8],
+        opts: TextOptions,
+        out: &mut String,
+    ) -> Option<&'a str> {
+        let is_space = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+        let start = raw.iter().position(|c| !is_space(c)).unwrap_or(raw.len());
+        let end = raw.iter().rposition(|c| !is_space(c)).map_or(start, |e| e + 1);
+        let value = raw.get(start..end).unwrap_or_default();
+        // the common case first: no line break and no `=` (so no encoded word), valid UTF-8
+        if !has_break_or_equals(value)
+            && let Ok(s) = core::str::from_utf8(value)
+        {
+            return Some(s);
+        }
+        if let Some(unchanged) = decode_in_into(value, Context::Unstructured, opts, out) {
+            // the ends are already trimmed
+            return Some(unchanged);
+        }
+        let kept = out.trim_end_matches([' ', '\t']).len();
+        out.truncate(kept);
+        let lead = out.len() - out.trim_start_matches([' ', '\t']).len();
+        out.drain(..lead);
+        None
+    }
+
+    /// Decodes header text from `context` (which matters in strict mode only, see [`Context`]):
+    /// unfolded, encoded words decoded, everything else (quotes, parentheses) kept as written.
+    /// Borrows when the value is UTF-8 without line breaks or `=?`; otherwise makes one string
+    /// (plus one buffer for values folded beyond 512 octets or words beyond 256 octets).
+    pub(super) fn decode_in(raw: &[u8], context: Context, opts: TextOptions) -> Cow<'_, str> {
+        let mut out = String::new();
+        match decode_in_into(raw, context, opts, &mut out) {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(out),
+        }
+    }
+
+    /// [`decode_in`]: the text borrowed when it is unchanged, else `None` with the decoded
+    /// text in `out` (cleared first, its allocation reused).
+    fn decode_in_into<'a>(
+        raw: &'a [u8],
+        context: Context,
+        opts: TextOptions,
+        out: &mut String,
+    ) -> Option<&'a str> {
+        let Some(first_break) = memchr::memchr2(b'\r', b'\n', raw) else {
+            // Plain UTF-8 text without folds or encoded words is borrowed as it is.
+            let first = find_word_start(raw);
+            if first.is_none()
+                && let Ok(s) = core::str::from_utf8(raw)
+            {
+                return Some(s);
+            }
+            decode_unfolded(raw, first, context, opts, out);
+            return None;
+        };
+        let mut stack = [0u8; 512];
+        let heap: Vec<u8>;
+        let s: &[u8] = if raw.len() <= stack.len() {
+            let n = unfold_into(raw, first_break, &mut stack);
+            stack.get(..n).unwrap_or_default()
+        } else {
+            heap = unfold(raw).into_owned();
+            &heap
+        };
+        decode_unfolded(s, find_word_start(s), context, opts, out);
+        None
+    }
+
+    /// Decodes unfolded text whose first `=?` is at `first`.
+    fn decode_unfolded(
+        s: &[u8],
+        first: Option<usize>,
+        context: Context,
+        opts: TextOptions,
+        out: &mut String,
+    ) {
+        let mut buf = core::mem::take(out);
+        buf.clear();
+        buf.reserve(s.len());
+        let mut d = Decoder::new(buf, opts.raw);
+        let mut strict = Strict::new(context);
+        let mut scan = Scan::default();
+        let mut i = 0; // start of text not yet written
+        let mut last_word_end: Option<usize> = None;
+        let mut next = first;
+        while let Some(at) = next {
+            let word =
+                if opts.lenient { parse_word_in(s, at, &mut scan) } else { strict.word_at(s, at) };
+            let Some(w) = word else {
+                next = find_word_start(s.get(at + 2..).unwrap_or_default()).map(|o| o + at + 2);
+                continue;
+            };
+            let between = s.get(i..at).unwrap_or_default();
+            if last_word_end == Some(i) && between.iter().all(|&c| c == b' ' || c == b'\t') {
+                // adjacent encoded words: the white space between them is dropped
+            } else {
+                d.text(between);
+            }
+            d.word(&w);
+            i = w.end;
+            last_word_end = Some(w.end);
+            next = find_word_start(s.get(w.end..).unwrap_or_default()).map(|o| o + w.end);
+        }
+        d.text(s.get(i..).unwrap_or_default());
+        *out = d.finish();
+    }
+
+    /// Builds a display name from the tokens of a phrase under the strict rules: an atom is
+    /// decoded only when it is one whole encoded word (RFC 2047 section 5 (3)); quoted strings
+    /// and other atoms are kept as they are; encoded words separated only by white space are
+    /// joined.
+    pub(super) struct StrictPhrase<'a> {
+        d: Decoder<'a>,
+        last_word: bool,
+    }
+
+    impl<'a> StrictPhrase<'a> {
+        pub(super) fn new(raw: RawCharset) -> Self {
+            Self { d: Decoder::new(String::with_capacity(64), raw), last_word: false }
+        }
+
+        /// An atom; `space` when white space precedes it, `adjacent` when only white space
+        /// separates it from the previous token.
+        pub(super) fn atom(&mut self, atom: &'a [u8], space: bool, adjacent: bool) {
+            let word = (atom.starts_with(b"=?"))
+                .then(|| parse_word(atom, 0))
+                .flatten()
+                .filter(|w| w.end == atom.len() && strict_syntax(w, atom.len()))
+                .filter(|w| !w.q || phrase_q_ok(w.text));
+            match word {
+                Some(w) => {
+                    if !(self.last_word && adjacent) {
+                        self.d.flush();
+                        if space {
+                            self.d.out.push(' ');
+                        }
+                    }
+                    self.d.word(&w);
+                    self.last_word = true;
+                }
+                None => self.other(atom, space),
+            }
+        }
+
+        /// Any other token's text (quoted string content, a special, a domain literal).
+        pub(super) fn other(&mut self, text: &[u8], space: bool) {
+            self.d.flush();
+            if space {
+                self.d.out.push(' ');
+            }
+            self.d.text(text);
+            self.last_word = false;
+        }
+
+        pub(super) fn finish(self) -> String {
+            let mut s = self.d.finish();
+            s.retain(|c| c != '\r' && c != '\n');
+            s
+        }
+    }
+
+    /// Decodes one value that may be a sequence of encoded words (display names, parameters):
+    /// like [`decode_text`] in lenient mode.
+    pub(super) fn decode_phrase(raw: &[u8], raw_cs: RawCharset) -> String {
+        decode_text(raw, TextOptions { lenient: true, raw: raw_cs }).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod same_as_previous {
+    use super::{Context, RawCharset, StrictPhrase, TextOptions, previous};
+    use proptest::prelude::*;
+
+    fn strict_piece() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            4 => super::equivalence::piece(),
+            1 => Just(b"(".to_vec()),
+            1 => Just(b")".to_vec()),
+            1 => Just(b"\"".to_vec()),
+            1 => Just(b"\\".to_vec()),
+            1 => Just(b"<a@b>,".to_vec()),
+            1 => Just(b"=?iso-8859-1?q?a=E9b?=".to_vec()),
+            1 => Just(b"=?utf-8?b?w6k=?=".to_vec()),
+            1 => Just(b"=?utf-8?q?=0D=0A?=".to_vec()),
+            1 => Just(b"=?koi8-r?q?=C1_=0d?=".to_vec()),
+            1 => Just(b"=?UTF-8?Q?(x)?=".to_vec()),
+            1 => Just(b"=?windows-1252?B?k3F1b3RlZJQ=?=".to_vec()),
+            1 => Just(b"=?utf-8*en?Q?a?=".to_vec()),
+            1 => Just(b"=?\x0butf-8?Q?a?=".to_vec()),
+        ]
+    }
+
+    fn all_opts() -> [TextOptions; 6] {
+        [
+            TextOptions::default(),
+            TextOptions::STRICT,
+            TextOptions::LENIENT_LOSSY,
+            TextOptions { lenient: false, raw: RawCharset::Utf8Lossy },
+            TextOptions { lenient: true, raw: RawCharset::FallbackWith("koi8-r") },
+            TextOptions { lenient: false, raw: RawCharset::FallbackWith(" Shift_JIS") },
+        ]
+    }
+
+    fn check(raw: &[u8]) -> Result<(), TestCaseError> {
+        for opts in all_opts() {
+            for ctx in [Context::Unstructured, Context::Phrase, Context::Comment] {
+                prop_assert_eq!(
+                    super::decode_in(raw, ctx, opts),
+                    previous::decode_in(raw, ctx, opts)
+                );
+            }
+            prop_assert_eq!(super::decode_field(raw, opts), previous::decode_field(raw, opts));
+            let mut a = String::from("stale");
+            let mut b = String::from("stale");
+            prop_assert_eq!(
+                super::decode_field_in(raw, opts, &mut a),
+                previous::decode_field_in(raw, opts, &mut b)
+            );
+        }
+        prop_assert_eq!(
+            super::decode_phrase(raw, RawCharset::Fallback),
+            previous::decode_phrase(raw, RawCharset::Fallback)
+        );
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn decoding_equals_previous(pieces in proptest::collection::vec(strict_piece(), 0..12)) {
+            check(&pieces.concat())?;
+        }
+
+        #[test]
+        fn decoding_bytes_equals_previous(raw in proptest::collection::vec(any::<u8>(), 0..64)) {
+            check(&raw)?;
+        }
+
+        #[test]
+        fn strict_phrase_equals_previous(
+            tokens in proptest::collection::vec((strict_piece(), any::<bool>(), any::<bool>(), any::<bool>()), 0..8)
+        ) {
+            let mut a = StrictPhrase::new(RawCharset::Fallback);
+            let mut b = previous::StrictPhrase::new(RawCharset::Fallback);
+            for (t, atom, space, adjacent) in &tokens {
+                if *atom {
+                    a.atom(t, *space, *adjacent);
+                    b.atom(t, *space, *adjacent);
+                } else {
+                    a.other(t, *space);
+                    b.other(t, *space);
+                }
+            }
+            prop_assert_eq!(a.finish(), b.finish());
+        }
     }
 }
