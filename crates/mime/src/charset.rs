@@ -77,7 +77,7 @@ fn load_short(label: &[u8]) -> Option<u64> {
 
 /// The labels of most mail, told apart by their length and one or two words (no table
 /// walk, no string compare).
-fn frequent(label: &[u8]) -> Option<Class> {
+pub(crate) fn frequent(label: &[u8]) -> Option<Class> {
     const UTF_8: Packed = packed(b"utf-8");
     const UTF8: Packed = packed(b"utf8");
     const US_ASCII: Packed = packed(b"us-ascii");
@@ -208,7 +208,8 @@ impl Upper {
         Self { encoding, chars }
     }
 
-    fn char(&self, octet: u8) -> Option<char> {
+    /// The character of an octet of the upper half; `None` below 0x80.
+    pub(crate) fn char(&self, octet: u8) -> Option<char> {
         self.chars.get(usize::from(octet.wrapping_sub(0x80))).copied()
     }
 }

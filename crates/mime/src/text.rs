@@ -618,27 +618,119 @@ fn hex(c: Option<&u8>) -> u8 {
 /// made a CR or an LF (the text itself holds none: its end is looked for before white space).
 fn q_decode(text: &[u8], dst: &mut [u8]) -> (usize, bool) {
     let mut written = 0;
-    let mut pos = 0;
     let mut breaks = false;
-    while let Some(&c) = text.get(pos) {
-        let mut octet = c;
-        pos += 1;
-        if c == b'_' {
-            octet = b' ';
-        } else if c == b'=' {
-            let (high, low) = (hex(text.get(pos)), hex(text.get(pos + 1)));
-            if (high | low) < 16 {
-                octet = high << 4 | low;
-                breaks |= octet == b'\r' || octet == b'\n';
-                pos += 2;
-            }
-        }
-        if let Some(slot) = dst.get_mut(written) {
-            *slot = octet;
-            written += 1;
-        }
+    let mut src = text.iter();
+    for slot in dst.iter_mut() {
+        let Some(&c) = src.next() else { break };
+        *slot = match c {
+            b'_' => b' ',
+            b'=' => match escape(src.as_slice()) {
+                Some(octet) => {
+                    src.nth(1);
+                    breaks |= octet < 0x0E && (octet == b'\r' || octet == b'\n');
+                    octet
+                }
+                None => b'=',
+            },
+            _ => c,
+        };
+        written += 1;
     }
     (written, breaks)
+}
+
+/// The octet of the two hex digits `after` an `=` starts with, if they are.
+fn escape(after: &[u8]) -> Option<u8> {
+    let [h, l, ..] = *after else { return None };
+    let (high, low) = (hex(Some(&h)), hex(Some(&l)));
+    ((high | low) < 16).then_some(high << 4 | low)
+}
+
+/// Appends "Q" encoded text of a single-byte charset straight to `out`, octet by octet
+/// through `table`, CR and LF left out: what decoding its octets and
+/// [`charset::single_byte_append`] give.
+fn q_single(table: &charset::Upper, text: &[u8], out: &mut String) {
+    out.reserve(text.len());
+    let mut src = text.iter();
+    while let Some(&c) = src.next() {
+        let octet = match c {
+            b'_' => b' ',
+            b'=' => match escape(src.as_slice()) {
+                Some(octet) => {
+                    src.nth(1);
+                    octet
+                }
+                None => b'=',
+            },
+            _ => c,
+        };
+        if octet < 0x80 {
+            if octet != b'\r' && octet != b'\n' {
+                out.push(char::from(octet));
+            }
+        } else if let Some(ch) = table.char(octet) {
+            out.push(ch);
+        }
+    }
+}
+
+/// Appends "Q" encoded UTF-8 text straight to `out` (ASCII as it is, escaped sequences
+/// assembled into characters, CR and LF left out) when its octets are well-formed UTF-8 on
+/// their own; otherwise returns false with `out` as it was.
+fn q_utf8(text: &[u8], out: &mut String) -> bool {
+    let start = out.len();
+    out.reserve(text.len());
+    let mut src = text.iter();
+    while let Some(&c) = src.next() {
+        match c {
+            b'_' => out.push(' '),
+            b'=' => match escape(src.as_slice()) {
+                Some(lead) => {
+                    src.nth(1);
+                    if lead < 0x80 {
+                        if lead != b'\r' && lead != b'\n' {
+                            out.push(char::from(lead));
+                        }
+                    } else if let Some(ch) = escaped_char(lead, &mut src) {
+                        out.push(ch);
+                    } else {
+                        out.truncate(start);
+                        return false;
+                    }
+                }
+                None => out.push('='),
+            },
+            0x80.. => {
+                out.truncate(start);
+                return false;
+            }
+            _ => out.push(char::from(c)),
+        }
+    }
+    true
+}
+
+/// The character a UTF-8 `lead` octet starts, its continuation octets escaped in `src`
+/// (consumed); `None` unless they make one well-formed character.
+fn escaped_char(lead: u8, src: &mut core::slice::Iter<'_, u8>) -> Option<char> {
+    let (len, mut value) = match lead {
+        0xC2..=0xDF => (2, u32::from(lead & 0x1F)),
+        0xE0..=0xEF => (3, u32::from(lead & 0x0F)),
+        0xF0..=0xF4 => (4, u32::from(lead & 0x07)),
+        _ => return None,
+    };
+    for _ in 1..len {
+        let rest = src.as_slice();
+        let [b'=', ..] = rest else { return None };
+        let octet = escape(rest.get(1..)?)?;
+        if octet & 0xC0 != 0x80 {
+            return None;
+        }
+        src.nth(2);
+        value = value << 6 | u32::from(octet & 0x3F);
+    }
+    // overlong forms, surrogates and values beyond U+10FFFF are refused like `from_utf8` does
+    char::from_u32(value).filter(|ch| ch.len_utf8() == len)
 }
 
 /// Decodes "B" encoded text into `dst` (at least `text.len()` octets): characters outside
@@ -715,6 +807,9 @@ fn push_clean(out: &mut String, s: &str) {
 
 /// The charset class of an encoded word's label; unknown labels read as UTF-8.
 fn word_class(label: &[u8]) -> Class {
+    if let Some(class) = charset::frequent(label) {
+        return class;
+    }
     // an ASCII label without a vertical tab needs no trimming (parse_word refused the other
     // white space) and no conversion
     if label.iter().all(|&c| c.is_ascii() && c != 0x0B) {
@@ -771,6 +866,15 @@ impl<'a> Decoder<'a> {
                 self.last_class = c;
                 c
             };
+        if w.q && self.pending.is_empty() {
+            // straight to the output: nothing waits to be joined, and a word of whole
+            // characters joins nothing later (the octets of a single-byte charset never wait)
+            match class {
+                Class::Single(table) => return q_single(table, w.text, &mut self.out),
+                Class::Utf8 if q_utf8(w.text, &mut self.out) => return,
+                _ => {}
+            }
+        }
         self.pending_label = w.charset;
         self.pending_class = class;
         self.pending.decode_word(w.text, w.q);
@@ -2301,8 +2405,75 @@ mod same_as_previous {
         Ok(())
     }
 
+    /// "Q" text of `data`, each octet escaped or not as `escape` says (those that must be
+    /// always are).
+    fn q_text(data: &[u8], escape: &[bool]) -> Vec<u8> {
+        let mut t = Vec::new();
+        for (i, &c) in data.iter().enumerate() {
+            let must = !c.is_ascii_graphic() || matches!(c, b'=' | b'?' | b'_');
+            if c == b' ' && !escape.get(i).copied().unwrap_or(false) {
+                t.push(b'_');
+            } else if must || escape.get(i).copied().unwrap_or(false) {
+                t.extend_from_slice(format!("={c:02X}").as_bytes());
+            } else {
+                t.push(c);
+            }
+        }
+        t
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn q_words_straight_to_text_equal_their_octets(
+            data in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..40),
+                "\\PC{0,12}".prop_map(String::into_bytes),
+                // lead octets with continuation octets: overlong, surrogate, too large
+                proptest::collection::vec(
+                    (0xC0..=0xFFu8, proptest::collection::vec(0x80..=0xBFu8, 0..4), any::<u8>()),
+                    0..6,
+                ).prop_map(|seqs| seqs.into_iter().flat_map(|(l, c, a)| {
+                    let mut v = vec![l];
+                    v.extend(c);
+                    v.push(a & 0x7F);
+                    v
+                }).collect()),
+            ],
+            escape in proptest::collection::vec(any::<bool>(), 40),
+            cut in 0..3usize,
+            table in 0..6usize,
+        ) {
+            let mut text = q_text(&data, &escape);
+            // a cut escape, a raw octet
+            match cut {
+                1 => text.truncate(text.len().saturating_sub(1)),
+                2 => text.push(0xE9),
+                _ => {}
+            }
+            let mut octets = vec![0; text.len()];
+            let (n, _) = super::q_decode(&text, &mut octets);
+            octets.truncate(n);
+            let clean = |s: &str| s.replace(['\r', '\n'], "");
+            let mut out = String::from("x");
+            if super::q_utf8(&text, &mut out) {
+                let expected = core::str::from_utf8(&octets).expect("q_utf8 took ill-formed octets");
+                prop_assert_eq!(&out[1..], clean(expected));
+            } else {
+                prop_assert_eq!(out.as_str(), "x");
+                prop_assert!(core::str::from_utf8(&octets).is_err() || text.iter().any(|&c| c >= 0x80));
+            }
+            let labels = ["windows-1252", "iso-8859-15", "iso-8859-2", "koi8-r", "windows-1251", "windows-1250"];
+            let Some(crate::charset::Class::Single(t)) = crate::charset::classify(labels[table]) else {
+                panic!("{}", labels[table]);
+            };
+            let mut direct = String::new();
+            super::q_single(t, &text, &mut direct);
+            let mut through = String::new();
+            crate::charset::single_byte_append(t, &octets, &mut through);
+            prop_assert_eq!(direct, through);
+        }
+
         #[test]
         fn decoding_equals_previous(pieces in proptest::collection::vec(strict_piece(), 0..12)) {
             check(&pieces.concat())?;
