@@ -885,10 +885,15 @@ impl<'a> Decoder<'a> {
     }
 
     /// Converts the pending octets.
+    #[inline]
     fn flush(&mut self) {
-        if self.pending.is_empty() {
-            return;
+        if !self.pending.is_empty() {
+            self.convert();
         }
+    }
+
+    /// Converts the pending octets, there being some.
+    fn convert(&mut self) {
         let bytes = self.pending.as_slice();
         match self.pending_class {
             Class::Utf8 => match core::str::from_utf8(bytes) {
@@ -975,7 +980,9 @@ fn decode_field_into<'a>(raw: &'a [u8], opts: TextOptions, out: &mut String) -> 
     let kept = out.trim_end_matches([' ', '\t']).len();
     out.truncate(kept);
     let lead = out.len() - out.trim_start_matches([' ', '\t']).len();
-    out.drain(..lead);
+    if lead > 0 {
+        out.drain(..lead);
+    }
     None
 }
 
