@@ -135,13 +135,18 @@ fn unfold_into(value: &[u8], first_break: usize, buf: &mut [u8]) -> usize {
 
 /// Position of the next `=?` (a short search: no searcher to build).
 fn find_word_start(s: &[u8]) -> Option<usize> {
-    // the next word mostly follows after a space or two: look there before searching
-    for (i, pair) in s.windows(2).take(4).enumerate() {
-        if pair == b"=?" {
-            return Some(i);
-        }
+    // the next word mostly follows after a space or two: look at the first eight octets
+    // at once before searching
+    let Some(chunk) = s.first_chunk::<8>() else {
+        return s.windows(2).position(|pair| pair == b"=?");
+    };
+    let x = u64::from_le_bytes(*chunk);
+    let pairs = equal_exact(x, b'=') & (equal_exact(x, b'?') >> 8);
+    if pairs != 0 {
+        return Some(lowest(pairs));
     }
-    let mut i = 0;
+    // no pair starts in the first seven octets
+    let mut i = 7;
     while let Some(off) = memchr::memchr(b'=', s.get(i..)?) {
         if s.get(i + off + 1) == Some(&b'?') {
             return Some(i + off);
@@ -225,6 +230,13 @@ fn below(x: u64, n: u8) -> u64 {
 /// The high bit of the octets of `x` equal to `c`, exact for the lowest like [`below`].
 fn equal(x: u64, c: u8) -> u64 {
     below(x ^ (LOW * u64::from(c)), 1)
+}
+
+/// The high bit of every octet of `x` equal to `c` (exact for all eight, unlike [`equal`]).
+fn equal_exact(x: u64, c: u8) -> u64 {
+    const SEVEN: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let t = x ^ (LOW * u64::from(c));
+    !(((t & SEVEN) + SEVEN) | t) & HIGH
 }
 
 /// True when one of the eight octets of `x` is below `n` (at most 0x80).
@@ -849,7 +861,9 @@ impl<'a> Decoder<'a> {
     /// Raw text between encoded words.
     fn text(&mut self, bytes: &[u8]) {
         self.flush();
-        raw_to_string(bytes, self.raw, &mut self.out);
+        if !bytes.is_empty() {
+            raw_to_string(bytes, self.raw, &mut self.out);
+        }
     }
 
     /// One encoded word, joined to the pending octets when their charset is the same.
@@ -2479,6 +2493,13 @@ mod same_as_previous {
             let mut through = String::new();
             crate::charset::single_byte_append(t, &octets, &mut through);
             prop_assert_eq!(direct, through);
+        }
+
+        #[test]
+        fn word_starts_are_found_like_a_plain_search(
+            s in proptest::collection::vec(prop_oneof![Just(b'='), Just(b'?'), Just(b'<'), Just(b'>'), any::<u8>()], 0..40)
+        ) {
+            prop_assert_eq!(super::find_word_start(&s), s.windows(2).position(|p| p == b"=?"));
         }
 
         #[test]
