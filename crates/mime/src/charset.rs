@@ -77,6 +77,7 @@ fn load_short(label: &[u8]) -> Option<u64> {
 
 /// The labels of most mail, told apart by their length and one or two words (no table
 /// walk, no string compare).
+#[inline]
 pub(crate) fn frequent(label: &[u8]) -> Option<Class> {
     const UTF_8: Packed = packed(b"utf-8");
     const UTF8: Packed = packed(b"utf8");

@@ -71,7 +71,11 @@ pub enum Context {
 pub(crate) fn raw_to_string(bytes: &[u8], raw: RawCharset, out: &mut String) {
     // short ASCII runs (the white space and words between encoded words) go octet by octet
     if bytes.len() <= 16 && bytes.is_ascii() {
-        out.extend(bytes.iter().map(|&b| char::from(b)));
+        out.reserve(bytes.len());
+        for &b in bytes {
+            // ASCII: the mask only tells the compiler so (one octet per character)
+            out.push(char::from(b & 0x7F));
+        }
         return;
     }
     if let Ok(s) = core::str::from_utf8(bytes) {
