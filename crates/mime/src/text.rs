@@ -246,6 +246,12 @@ fn equal_exact(x: u64, c: u8) -> u64 {
     !(((t & SEVEN) + SEVEN) | t) & HIGH
 }
 
+/// The high bit of every octet of `x` below `n` (1 to 0x80; exact for all eight).
+fn below_exact(x: u64, n: u8) -> u64 {
+    const SEVEN: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    !((x & SEVEN) + LOW * u64::from(0x80 - n)) & !x & HIGH
+}
+
 /// True when one of the eight octets of `x` is below `n` (at most 0x80).
 fn any_below(x: u64, n: u8) -> bool {
     below(x, n) != 0
@@ -306,6 +312,18 @@ fn text_end(tail: &[u8]) -> Result<usize, usize> {
                 continue;
             }
             i + lowest(m)
+        } else if let Some(last) = tail.last_chunk::<8>()
+            && i < tail.len()
+        {
+            // fewer than eight octets left: the last eight, those before `i` masked out
+            // (exact masks: nothing below `i` may flag an octet above it)
+            let start = tail.len() - 8;
+            let x = u64::from_le_bytes(*last);
+            let m = (below_exact(x, b'!') | equal_exact(x, b'?')) & (u64::MAX << (8 * (i - start)));
+            if m == 0 {
+                return Err(tail.len());
+            }
+            start + lowest(m)
         } else {
             let rest = tail.get(i..).unwrap_or_default();
             let Some(p) = rest.iter().position(|&c| c <= b' ' || c == b'?') else {
@@ -2502,6 +2520,41 @@ mod same_as_previous {
             let mut through = String::new();
             crate::charset::single_byte_append(t, &octets, &mut through);
             prop_assert_eq!(direct, through);
+        }
+
+        #[test]
+        fn word_scans_equal_octet_by_octet_scans(
+            s in proptest::collection::vec(
+                prop_oneof![Just(b'='), Just(b'?'), Just(b'*'), Just(b' '), Just(b'\t'), Just(b'\r'),
+                    Just(0x0B), Just(0x0C), Just(b'@'), Just(b'>'), any::<u8>()],
+                0..40,
+            )
+        ) {
+            let naive_end = || {
+                let mut i = 0;
+                loop {
+                    match s.get(i) {
+                        Some(b'?') if s.get(i + 1) == Some(&b'=') => return Ok(i),
+                        None | Some(b' ' | b'\t' | b'\r' | b'\n') => return Err(i),
+                        _ => i += 1,
+                    }
+                }
+            };
+            prop_assert_eq!(super::text_end(&s), naive_end());
+            let naive_label = s
+                .iter()
+                .position(|&c| c == b'?' || c.is_ascii_whitespace())
+                .filter(|&q| s[q] == b'?')
+                .map(|q| (q, s[..q].iter().position(|&c| c == b'*').unwrap_or(q)));
+            prop_assert_eq!(super::label_end(&s), naive_label);
+            for chunk in s.chunks_exact(8) {
+                let x = u64::from_le_bytes(chunk.try_into().unwrap());
+                for (k, &c) in chunk.iter().enumerate() {
+                    let bit = 0x80u64 << (8 * k);
+                    prop_assert_eq!(super::below_exact(x, b'!') & bit != 0, c < b'!');
+                    prop_assert_eq!(super::equal_exact(x, b'?') & bit != 0, c == b'?');
+                }
+            }
         }
 
         #[test]
