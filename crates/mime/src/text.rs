@@ -1058,16 +1058,21 @@ fn decode_in_into<'a>(
         decode_unfolded(raw, first, context, opts, out);
         return None;
     };
-    let mut stack = [0u8; 512];
-    let heap: Vec<u8>;
-    let s: &[u8] = if raw.len() <= stack.len() {
+    // on the stack, in a buffer no larger than needed (it is zeroed first)
+    if raw.len() <= 192 {
+        let mut stack = [0u8; 192];
         let n = unfold_into(raw, first_break, &mut stack);
-        stack.get(..n).unwrap_or_default()
+        let s = stack.get(..n).unwrap_or_default();
+        decode_unfolded(s, find_word_start(s), context, opts, out);
+    } else if raw.len() <= 512 {
+        let mut stack = [0u8; 512];
+        let n = unfold_into(raw, first_break, &mut stack);
+        let s = stack.get(..n).unwrap_or_default();
+        decode_unfolded(s, find_word_start(s), context, opts, out);
     } else {
-        heap = unfold(raw).into_owned();
-        &heap
-    };
-    decode_unfolded(s, find_word_start(s), context, opts, out);
+        let heap = unfold(raw).into_owned();
+        decode_unfolded(&heap, find_word_start(&heap), context, opts, out);
+    }
     None
 }
 
