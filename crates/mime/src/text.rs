@@ -1513,11 +1513,18 @@ mod equivalence {
 
 /// The decoder as it was before the encoded-word fast paths (label classification by
 /// length and words, one scan per word, runs instead of characters), frozen: lenient and
-/// strict decoding in every context must equal it.
+/// strict decoding in every context must equal it. The pieces those paths did not touch
+/// (syntax rules, tables, the base64 word decoder, unfolding) are shared with the module
+/// above rather than copied; what is here is what they replaced.
 #[cfg(test)]
 #[allow(clippy::pedantic, dead_code)]
 mod previous {
-    use super::{Context, MAX_ENCODED_WORD, RawCharset, TextOptions, unfold};
+    // the pieces that did not change are shared, the rest is as it was
+    use super::{
+        Context, HIGH, LOW, RawCharset, Scan, TextOptions, Word, b_decode, comment_q_ok, hex,
+        is_wsp, phrase_after, phrase_before, phrase_q_ok, push_clean, strict_syntax, unfold,
+        unfold_into,
+    };
     use crate::charset::{self, Class};
     use crate::transfer;
     use std::borrow::Cow;
@@ -1553,25 +1560,6 @@ mod previous {
         }
     }
 
-    /// Like [`unfold`] into `buf` (which must hold `value`); returns the unfolded length.
-    fn unfold_into(value: &[u8], first_break: usize, buf: &mut [u8]) -> usize {
-        let mut n = 0;
-        let mut put = |piece: &[u8]| {
-            if let Some(dst) = buf.get_mut(n..n + piece.len()) {
-                dst.copy_from_slice(piece);
-                n += piece.len();
-            }
-        };
-        put(value.get(..first_break).unwrap_or_default());
-        let mut i = first_break + 1;
-        while let Some(off) = memchr::memchr2(b'\r', b'\n', value.get(i..).unwrap_or_default()) {
-            put(value.get(i..i + off).unwrap_or_default());
-            i += off + 1;
-        }
-        put(value.get(i..).unwrap_or_default());
-        n
-    }
-
     /// Position of the next `=?` (a short search: no searcher to build).
     fn find_word_start(s: &[u8]) -> Option<usize> {
         // the next word mostly follows after a space or two: look there before searching
@@ -1590,33 +1578,11 @@ mod previous {
         None
     }
 
-    /// An encoded word found in text.
-    struct Word<'a> {
-        /// The charset with its RFC 2231 language suffix.
-        label_full: &'a [u8],
-        /// The charset alone.
-        charset: &'a [u8],
-        text: &'a [u8],
-        q: bool,
-        end: usize,
-    }
-
     /// Parses an encoded word starting at `at` (which holds `=?`), as leniently as real mail
     /// needs: any charset without white space, encoded text up to the first `?=` without white
     /// space.
     fn parse_word(s: &[u8], at: usize) -> Option<Word<'_>> {
         parse_word_in(s, at, &mut Scan::default())
-    }
-
-    /// What the last search for the end of encoded text found: `Ok(end)`, the first `?=` with no
-    /// white space between `from` and it, or `Err(stop)`, white space or the end of the input
-    /// with no `?=` between `from` and it. A later candidate whose text starts in that span has
-    /// the same answer, so hostile input full of `=?` is never scanned twice (linear, not
-    /// quadratic).
-    #[derive(Debug, Clone, Copy, Default)]
-    struct Scan {
-        from: usize,
-        found: Option<Result<usize, usize>>,
     }
 
     /// Like [`parse_word`], remembering its search in `scan`.
@@ -1652,9 +1618,6 @@ mod previous {
         };
         Some(Word { label_full, charset, text, q, end: at + 2 + text_start + end + 2 })
     }
-
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
 
     /// True when one of the eight octets of `x` is below `n` (at most 0x80): the classic
     /// word-at-a-time test, exact for "any".
@@ -1700,100 +1663,6 @@ mod previous {
             }
         }
         tail.iter().any(|&c| matches!(c, b'\r' | b'\n' | b'='))
-    }
-
-    /// True when `bytes` holds a CR or an LF (eight octets at a time).
-    fn has_line_break(bytes: &[u8]) -> bool {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let x = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
-            if any_below(x, 0x0E) && chunk.iter().any(|&c| c == b'\r' || c == b'\n') {
-                return true;
-            }
-        }
-        chunks.remainder().iter().any(|&c| c == b'\r' || c == b'\n')
-    }
-
-    /// RFC 2047 section 2 `especials`, which a charset token may not contain.
-    fn is_especial(c: u8) -> bool {
-        matches!(
-            c,
-            b'(' | b')'
-                | b'<'
-                | b'>'
-                | b'@'
-                | b','
-                | b';'
-                | b':'
-                | b'\\'
-                | b'"'
-                | b'/'
-                | b'['
-                | b']'
-                | b'?'
-                | b'.'
-                | b'='
-        )
-    }
-
-    /// The syntax of RFC 2047 sections 2 and 4, checked in strict mode: at most 75 characters, a
-    /// charset token (with an optional RFC 2231 language), non-empty encoded text of printable
-    /// ASCII without `?`, "B" text of whole base64 quanta, "Q" text whose `=` starts an escape.
-    fn strict_syntax(w: &Word<'_>, len: usize) -> bool {
-        if len > MAX_ENCODED_WORD
-            || w.text.is_empty()
-            || !w.label_full.iter().all(|&c| c.is_ascii_graphic() && !is_especial(c))
-            || !w.text.iter().all(|&c| c.is_ascii_graphic() && c != b'?')
-        {
-            return false;
-        }
-        if w.q {
-            let mut i = 0;
-            while let Some(&c) = w.text.get(i) {
-                if c == b'=' {
-                    let hex_ok = |k: usize| w.text.get(k).is_some_and(u8::is_ascii_hexdigit);
-                    if !(hex_ok(i + 1) && hex_ok(i + 2)) {
-                        return false;
-                    }
-                    i += 3;
-                } else {
-                    i += 1;
-                }
-            }
-            true
-        } else {
-            let body =
-                w.text.strip_suffix(b"==").or_else(|| w.text.strip_suffix(b"=")).unwrap_or(w.text);
-            w.text.len().is_multiple_of(4)
-                && body.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
-        }
-    }
-
-    /// RFC 2047 section 5 (3): the characters a "Q" word may hold in a phrase.
-    fn phrase_q_ok(text: &[u8]) -> bool {
-        text.iter().all(|&c| {
-            c.is_ascii_alphanumeric() || matches!(c, b'!' | b'*' | b'+' | b'-' | b'/' | b'=' | b'_')
-        })
-    }
-
-    /// RFC 2047 section 5 (2): a "Q" word in a comment holds no `(`, `)` or `"`.
-    fn comment_q_ok(text: &[u8]) -> bool {
-        !text.iter().any(|&c| matches!(c, b'(' | b')' | b'"'))
-    }
-
-    fn is_wsp(c: Option<u8>) -> bool {
-        matches!(c, None | Some(b' ' | b'\t'))
-    }
-
-    /// What may stand right before an atom of a phrase (as the address parser splits them; the
-    /// `)` that closes a comment is checked apart).
-    fn phrase_before(c: Option<u8>) -> bool {
-        is_wsp(c) || matches!(c, Some(b'"' | b']' | b'<' | b'>' | b'@' | b',' | b':' | b';'))
-    }
-
-    /// What may stand right after an atom of a phrase.
-    fn phrase_after(c: Option<u8>) -> bool {
-        is_wsp(c) || matches!(c, Some(b'(' | b'"' | b'[' | b'<' | b'>' | b'@' | b',' | b':' | b';'))
     }
 
     /// The position of a strict scan: inside a quoted string or a comment, or not.
@@ -1944,50 +1813,6 @@ mod previous {
         }
     }
 
-    /// Hex digit values, 0xFF for other octets.
-    // Const tables of 256 entries filled at known in-range indices; the casts keep small values.
-    #[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
-    const HEX: [u8; 256] = {
-        let mut t = [0xFF; 256];
-        let mut i = 0;
-        while i < 10 {
-            t[b'0' as usize + i] = i as u8;
-            i += 1;
-        }
-        let mut i = 0;
-        while i < 6 {
-            t[b'A' as usize + i] = 10 + i as u8;
-            t[b'a' as usize + i] = 10 + i as u8;
-            i += 1;
-        }
-        t
-    };
-
-    /// Base64 alphabet values; 0xFE for `=`, 0xFF for other octets.
-    #[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
-    const B64: [u8; 256] = {
-        let mut t = [0xFF; 256];
-        let mut i = 0;
-        while i < 26 {
-            t[b'A' as usize + i] = i as u8;
-            t[b'a' as usize + i] = 26 + i as u8;
-            i += 1;
-        }
-        let mut i = 0;
-        while i < 10 {
-            t[b'0' as usize + i] = 52 + i as u8;
-            i += 1;
-        }
-        t[b'+' as usize] = 62;
-        t[b'/' as usize] = 63;
-        t[b'=' as usize] = 0xFE;
-        t
-    };
-
-    fn hex(c: Option<&u8>) -> u8 {
-        c.and_then(|&c| HEX.get(usize::from(c))).copied().unwrap_or(0xFF)
-    }
-
     /// Decodes "Q" encoded text (RFC 2047 4.2; an `=` without two hex digits kept) into `dst`,
     /// which holds at least `text.len()` octets; returns the octet count.
     fn q_decode(text: &[u8], dst: &mut [u8]) -> usize {
@@ -2011,78 +1836,6 @@ mod previous {
             }
         }
         written
-    }
-
-    /// Decodes "B" encoded text into `dst` (at least `text.len()` octets): characters outside
-    /// the alphabet skipped, decoding stopped at the first `=`, a final group without padding
-    /// decoded as if padded. Returns the octet count.
-    fn b_decode(text: &[u8], dst: &mut [u8]) -> usize {
-        let mut acc: u32 = 0;
-        let mut sextets = 0u8;
-        let mut written = 0;
-        let mut put = |octet: u8, written: &mut usize| {
-            if let Some(slot) = dst.get_mut(*written) {
-                *slot = octet;
-                *written += 1;
-            }
-        };
-        // whole quanta of alphabet characters first, four lookups at a time
-        let mut rest = text;
-        while let Some((&[c0, c1, c2, c3], tail)) = rest.split_first_chunk::<4>() {
-            let sextet = |c: u8| B64.get(usize::from(c)).copied().unwrap_or(0xFF);
-            let (v0, v1, v2, v3) = (sextet(c0), sextet(c1), sextet(c2), sextet(c3));
-            if (v0 | v1 | v2 | v3) & 0xC0 != 0 {
-                break;
-            }
-            let quantum =
-                u32::from(v0) << 18 | u32::from(v1) << 12 | u32::from(v2) << 6 | u32::from(v3);
-            let [_, o1, o2, o3] = quantum.to_be_bytes();
-            put(o1, &mut written);
-            put(o2, &mut written);
-            put(o3, &mut written);
-            rest = tail;
-        }
-        for &ch in rest {
-            let value = B64.get(usize::from(ch)).copied().unwrap_or(0xFF);
-            if value == 0xFE {
-                break;
-            }
-            if value == 0xFF {
-                continue;
-            }
-            acc = acc << 6 | u32::from(value);
-            sextets += 1;
-            if sextets == 4 {
-                let [_, o1, o2, o3] = acc.to_be_bytes();
-                put(o1, &mut written);
-                put(o2, &mut written);
-                put(o3, &mut written);
-                acc = 0;
-                sextets = 0;
-            }
-        }
-        match sextets {
-            2 => {
-                let [.., o1] = (acc >> 4).to_be_bytes();
-                put(o1, &mut written);
-            }
-            3 => {
-                let [.., o1, o2] = (acc >> 2).to_be_bytes();
-                put(o1, &mut written);
-                put(o2, &mut written);
-            }
-            _ => {}
-        }
-        written
-    }
-
-    /// Appends `s` to `out` without CR and LF (no header injection through an encoded word).
-    fn push_clean(out: &mut String, s: &str) {
-        if has_line_break(s.as_bytes()) {
-            out.extend(s.chars().filter(|&c| c != '\r' && c != '\n'));
-        } else {
-            out.push_str(s);
-        }
     }
 
     /// The charset class of an encoded word's label; unknown labels read as UTF-8.
