@@ -417,6 +417,39 @@ const DELIBERATE: &[(&str, &str)] = &[
     ),
 ];
 
+/// Writes every message (CRLF line endings) to a fresh directory, one file each, and parses
+/// it: the directory, and per message its name, file and tree.
+fn write_messages(
+    messages: &[(String, Vec<u8>)],
+    tag: &str,
+) -> (PathBuf, Vec<(String, PathBuf, Message)>) {
+    let work = std::env::temp_dir().join(format!("mailwire-imap-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let written = messages
+        .iter()
+        .enumerate()
+        .map(|(i, (name, data))| {
+            let data = crlf(data);
+            let path = work.join(format!("{i:03}.eml"));
+            std::fs::write(&path, &data).unwrap();
+            (name.clone(), path, Message::parse(data))
+        })
+        .collect();
+    (work, written)
+}
+
+/// `tests/interop/imap_fetch.py` with the server's address and the first user's login.
+fn imap_fetch(env: &InteropEnv) -> Command {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/imap_fetch.py");
+    let mut cmd = Command::new("python3");
+    cmd.arg(&script)
+        .arg(env.get("HOST"))
+        .arg(env.get("IMAP_PORT"))
+        .arg(env.get("USER1"))
+        .arg(env.get("PASS1"));
+    cmd
+}
+
 #[test]
 fn dovecot_agrees_on_bodystructure_and_envelope() {
     let Some(env) = InteropEnv::load("dovecot_agrees_on_bodystructure_and_envelope") else {
@@ -424,27 +457,11 @@ fn dovecot_agrees_on_bodystructure_and_envelope() {
     };
     let mut messages = built_messages();
     messages.extend(corpus_messages());
-    let work = std::env::temp_dir().join(format!("mailwire-imap-structure-{}", std::process::id()));
-    std::fs::create_dir_all(&work).unwrap();
-    let mut files = Vec::new();
-    let mut parsed = Vec::new();
-    for (i, (name, data)) in messages.iter().enumerate() {
-        let data = crlf(data);
-        let path = work.join(format!("{i:03}.eml"));
-        std::fs::write(&path, &data).unwrap();
-        files.push(path);
-        parsed.push((name.clone(), Message::parse(data)));
-    }
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/imap_fetch.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(env.get("HOST"))
-        .arg(env.get("IMAP_PORT"))
-        .arg(env.get("USER1"))
-        .arg(env.get("PASS1"))
-        .args(&files)
-        .output()
-        .unwrap();
+    let (work, written) = write_messages(&messages, "structure");
+    let files: Vec<&PathBuf> = written.iter().map(|(_, path, _)| path).collect();
+    let parsed: Vec<(String, Message)> =
+        written.iter().map(|(name, _, msg)| (name.clone(), msg.clone())).collect();
+    let out = imap_fetch(&env).args(&files).output().unwrap();
     assert!(out.status.success(), "imap_fetch.py: {}", String::from_utf8_lossy(&out.stderr));
     let json = String::from_utf8(out.stdout).unwrap();
     let responses: Vec<Vec<u8>> = json
@@ -575,15 +592,10 @@ fn dovecot_agrees_on_header_fields() {
     let mut messages = built_messages();
     messages.extend(header_field_messages());
     messages.extend(corpus_messages());
-    let work = std::env::temp_dir().join(format!("mailwire-imap-fields-{}", std::process::id()));
-    std::fs::create_dir_all(&work).unwrap();
+    let (work, written) = write_messages(&messages, "fields");
     let mut plan = String::new();
     let mut parsed = Vec::new();
-    for (i, (name, data)) in messages.iter().enumerate() {
-        let data = crlf(data);
-        let path = work.join(format!("{i:03}.eml"));
-        std::fs::write(&path, &data).unwrap();
-        let msg = Message::parse(data);
+    for (name, path, msg) in written {
         let sections = sections_for(&msg);
         plan.push_str(&path.to_string_lossy());
         for s in &sections {
@@ -591,21 +603,11 @@ fn dovecot_agrees_on_header_fields() {
             plan.push_str(s);
         }
         plan.push('\n');
-        parsed.push((name.clone(), msg, sections));
+        parsed.push((name, msg, sections));
     }
     let plan_path = work.join("plan.tsv");
     std::fs::write(&plan_path, plan).unwrap();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/imap_fetch.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(env.get("HOST"))
-        .arg(env.get("IMAP_PORT"))
-        .arg(env.get("USER1"))
-        .arg(env.get("PASS1"))
-        .arg("--plan")
-        .arg(&plan_path)
-        .output()
-        .unwrap();
+    let out = imap_fetch(&env).arg("--plan").arg(&plan_path).output().unwrap();
     let _ = std::fs::remove_dir_all(&work);
     assert!(out.status.success(), "fetch: {}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8(out.stdout).unwrap();
