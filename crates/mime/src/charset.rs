@@ -237,20 +237,6 @@ pub(crate) fn single_byte_append(table: &Upper, bytes: &[u8], out: &mut String) 
     }
 }
 
-/// [`single_byte_append`] as it was, character by character: the reference of the tests.
-#[cfg(test)]
-pub(crate) fn single_byte_append_previous(table: &Upper, bytes: &[u8], out: &mut String) {
-    for &b in bytes {
-        if b >= 0x80 {
-            if let Some(c) = table.char(b) {
-                out.push(c);
-            }
-        } else if b != b'\r' && b != b'\n' {
-            out.push(char::from(b));
-        }
-    }
-}
-
 /// Decodes `bytes` from the charset named `label` (case-insensitive, as in MIME `charset=`).
 ///
 /// Returns `None` when the label names no known charset. Ill-formed sequences become U+FFFD.
@@ -531,19 +517,6 @@ mod tests {
             if let Some(f) = frequent(label.as_bytes()) {
                 prop_assert!(same_class(Some(f), slow), "{:?}", label);
             }
-        }
-
-        #[test]
-        fn single_byte_append_equals_previous(
-            table in 0..28usize,
-            bytes in proptest::collection::vec(any::<u8>(), 0..80),
-        ) {
-            let t = &single_byte_tables()[table];
-            let mut a = String::from("x");
-            let mut b = String::from("x");
-            single_byte_append(t, &bytes, &mut a);
-            single_byte_append_previous(t, &bytes, &mut b);
-            prop_assert_eq!(a, b);
         }
     }
 }

@@ -1917,9 +1917,7 @@ mod previous {
                     Err(_) => push_clean(&mut self.out, &String::from_utf8_lossy(bytes)),
                 },
                 Class::Utf7 => push_clean(&mut self.out, &charset::decode_utf7(bytes)),
-                Class::Single(table) => {
-                    charset::single_byte_append_previous(table, bytes, &mut self.out)
-                }
+                Class::Single(table) => charset::single_byte_append(table, bytes, &mut self.out),
                 class @ Class::Encoding(_) => {
                     let start = self.out.len();
                     charset::append_class(class, bytes, &mut self.out);
