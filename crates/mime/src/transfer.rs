@@ -440,7 +440,7 @@ impl QuotedPrintableDecoder {
     }
 }
 
-/// Decodes the RFC 2047 "Q" encoding: like quoted-printable, with `_` for a space.
+/// [`q_word_into`] into a new vector.
 #[cfg(test)]
 pub(crate) fn q_word(input: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(input.len());
@@ -448,7 +448,8 @@ pub(crate) fn q_word(input: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Like [`q_word`], appending to `out`.
+/// Decodes the RFC 2047 "Q" encoding (like quoted-printable, with `_` for a space),
+/// appending to `out`.
 pub(crate) fn q_word_into(input: &[u8], out: &mut Vec<u8>) {
     let mut i = 0;
     while let Some(&c) = input.get(i) {
