@@ -18,6 +18,29 @@ pub(crate) fn equal(x: u64, c: u8) -> u64 {
     below(x ^ (LOW * u64::from(c)), 1)
 }
 
+/// The high bit of every octet of `x` equal to `c` (exact for all eight, unlike [`equal`]).
+pub(crate) fn equal_exact(x: u64, c: u8) -> u64 {
+    const SEVEN: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let t = x ^ (LOW * u64::from(c));
+    !(((t & SEVEN) + SEVEN) | t) & HIGH
+}
+
+/// The high bit of every octet of `x` below `n` (1 to 0x80; exact for all eight).
+pub(crate) fn below_exact(x: u64, n: u8) -> u64 {
+    const SEVEN: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    !((x & SEVEN) + LOW * u64::from(0x80 - n)) & !x & HIGH
+}
+
+/// True when one of the eight octets of `x` is below `n` (at most 0x80).
+pub(crate) fn any_below(x: u64, n: u8) -> bool {
+    below(x, n) != 0
+}
+
+/// True when one of the eight octets of `x` equals `c`.
+pub(crate) fn any_equal(x: u64, c: u8) -> bool {
+    equal(x, c) != 0
+}
+
 /// The index (0 to 7) of the octet marked by the lowest set bit of a non-zero mask.
 pub(crate) fn first(mask: u64) -> usize {
     (mask.trailing_zeros() / 8) as usize

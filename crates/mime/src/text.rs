@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 
 use crate::charset::{self, Class};
+use crate::swar::{any_below, any_equal, below, below_exact, equal, equal_exact, first};
 use crate::transfer;
 
 /// How raw 8-bit octets in header text (outside encoded words) are read.
@@ -147,7 +148,7 @@ fn find_word_start(s: &[u8]) -> Option<usize> {
     let x = u64::from_le_bytes(*chunk);
     let pairs = equal_exact(x, b'=') & (equal_exact(x, b'?') >> 8);
     if pairs != 0 {
-        return Some(lowest(pairs));
+        return Some(first(pairs));
     }
     // no pair starts in the first seven octets
     let mut i = 7;
@@ -225,48 +226,6 @@ fn parse_word_in<'s>(s: &'s [u8], at: usize, scan: &mut Scan) -> Option<Word<'s>
     })
 }
 
-const LOW: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of the octets of `x` below `n` (at most 0x80), the classic word-at-a-time
-/// test: exact for "any" and for the lowest such octet (a borrow only runs upwards from one).
-fn below(x: u64, n: u8) -> u64 {
-    x.wrapping_sub(LOW * u64::from(n)) & !x & HIGH
-}
-
-/// The high bit of the octets of `x` equal to `c`, exact for the lowest like [`below`].
-fn equal(x: u64, c: u8) -> u64 {
-    below(x ^ (LOW * u64::from(c)), 1)
-}
-
-/// The high bit of every octet of `x` equal to `c` (exact for all eight, unlike [`equal`]).
-fn equal_exact(x: u64, c: u8) -> u64 {
-    const SEVEN: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    let t = x ^ (LOW * u64::from(c));
-    !(((t & SEVEN) + SEVEN) | t) & HIGH
-}
-
-/// The high bit of every octet of `x` below `n` (1 to 0x80; exact for all eight).
-fn below_exact(x: u64, n: u8) -> u64 {
-    const SEVEN: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    !((x & SEVEN) + LOW * u64::from(0x80 - n)) & !x & HIGH
-}
-
-/// True when one of the eight octets of `x` is below `n` (at most 0x80).
-fn any_below(x: u64, n: u8) -> bool {
-    below(x, n) != 0
-}
-
-/// True when one of the eight octets of `x` equals `c`.
-fn any_equal(x: u64, c: u8) -> bool {
-    equal(x, c) != 0
-}
-
-/// The octet index of the lowest flagged octet of a non-zero mask.
-fn lowest(mask: u64) -> usize {
-    (mask.trailing_zeros() / 8) as usize
-}
-
 /// The end of the charset label at the start of `rest`: the position of the first `?` and
 /// of the first `*` before it (the `?`'s own position without one). `None` when ASCII white
 /// space or the end of the input comes first. Eight octets at a time.
@@ -282,7 +241,7 @@ fn label_end(rest: &[u8]) -> Option<(usize, usize)> {
                     i += 8;
                     continue;
                 }
-                i + lowest(m)
+                i + first(m)
             }
             None => i + rest.get(i..)?.iter().position(|&c| c <= b' ' || c == b'?' || c == b'*')?,
         };
@@ -311,7 +270,7 @@ fn text_end(tail: &[u8]) -> Result<usize, usize> {
                 i += 8;
                 continue;
             }
-            i + lowest(m)
+            i + first(m)
         } else if let Some(last) = tail.last_chunk::<8>()
             && i < tail.len()
         {
@@ -323,7 +282,7 @@ fn text_end(tail: &[u8]) -> Result<usize, usize> {
             if m == 0 {
                 return Err(tail.len());
             }
-            start + lowest(m)
+            start + first(m)
         } else {
             let rest = tail.get(i..).unwrap_or_default();
             let Some(p) = rest.iter().position(|&c| c <= b' ' || c == b'?') else {
@@ -1521,11 +1480,11 @@ mod equivalence {
 mod previous {
     // the pieces that did not change are shared, the rest is as it was
     use super::{
-        Context, HIGH, LOW, RawCharset, Scan, TextOptions, Word, b_decode, comment_q_ok, hex,
-        is_wsp, phrase_after, phrase_before, phrase_q_ok, push_clean, strict_syntax, unfold,
-        unfold_into,
+        Context, RawCharset, Scan, TextOptions, Word, b_decode, comment_q_ok, hex, is_wsp,
+        phrase_after, phrase_before, phrase_q_ok, push_clean, strict_syntax, unfold, unfold_into,
     };
     use crate::charset::{self, Class};
+    use crate::swar::{HIGH, LOW};
     use crate::transfer;
     use std::borrow::Cow;
 
