@@ -300,15 +300,22 @@ fn text_end(tail: &[u8]) -> Result<usize, usize> {
 
 /// True when `bytes` holds a CR, an LF or an `=`, eight octets at a time.
 fn has_break_or_equals(bytes: &[u8]) -> bool {
-    let (words, tail) = bytes.as_chunks::<8>();
-    for w in words {
+    let hit = |w: &[u8; 8]| {
         let x = u64::from_le_bytes(*w);
-        if any_equal(x, b'=') || (any_below(x, 0x0E) && w.iter().any(|&c| c == b'\r' || c == b'\n'))
-        {
-            return true;
-        }
+        any_equal(x, b'=') || (any_below(x, 0x0E) && w.iter().any(|&c| c == b'\r' || c == b'\n'))
+    };
+    let (words, tail) = bytes.as_chunks::<8>();
+    if words.iter().any(hit) {
+        return true;
     }
-    tail.iter().any(|&c| matches!(c, b'\r' | b'\n' | b'='))
+    if tail.is_empty() {
+        return false;
+    }
+    // the last eight octets at once, overlapping words already read, when there are eight
+    match bytes.last_chunk::<8>() {
+        Some(last) => hit(last),
+        None => tail.iter().any(|&c| matches!(c, b'\r' | b'\n' | b'=')),
+    }
 }
 
 /// True when `bytes` holds a CR or an LF (eight octets at a time).
@@ -1168,6 +1175,22 @@ mod tests {
         // "é" split across two words of one charset
         assert_eq!(d("=?utf-8?B?w6k=?="), "é");
         assert_eq!(d("=?utf-8?Q?=C3?= =?utf-8?Q?=A9?="), "é");
+    }
+
+    #[test]
+    fn break_or_equals_is_found_at_every_position() {
+        for len in 0..40 {
+            for at in 0..=len {
+                for c in [b'\r', b'\n', b'=', b'\t', b'a', 0x0D ^ 0x80] {
+                    let mut v = vec![b'x'; len];
+                    if at < len {
+                        v[at] = c;
+                    }
+                    let expect = v.iter().any(|&o| matches!(o, b'\r' | b'\n' | b'='));
+                    assert_eq!(has_break_or_equals(&v), expect, "{v:?}");
+                }
+            }
+        }
     }
 
     #[test]
