@@ -27,6 +27,7 @@ fn seeds() -> Vec<Vec<u8>> {
 }
 
 fn all(data: &[u8]) {
+    mailwire_mime::imap::fuzzing::imap_structure(data);
     fuzzing::message(data);
     fuzzing::push_chunks(data);
     fuzzing::header_text(data);
@@ -43,6 +44,23 @@ fn seeds_hold_the_invariants() {
     for s in seeds() {
         all(&s);
     }
+}
+
+/// Inputs the fuzzers once failed on, kept under `fuzz/regressions/mime_*/`.
+#[test]
+fn saved_regressions_hold_the_invariants() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
+    let mut replayed = 0;
+    for dir in std::fs::read_dir(&root).unwrap().flatten() {
+        if !dir.file_name().to_string_lossy().starts_with("mime_") {
+            continue;
+        }
+        for file in std::fs::read_dir(dir.path()).unwrap().flatten() {
+            all(&std::fs::read(file.path()).unwrap());
+            replayed += 1;
+        }
+    }
+    assert!(replayed > 0, "no saved input under {}", root.display());
 }
 
 proptest! {

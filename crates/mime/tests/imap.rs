@@ -1057,6 +1057,10 @@ fn the_empty_line_at_the_end() {
         ("Subject: a\r\nTo: b\r\nnot a field\r\n", "HEADER.FIELDS (Subject)", "Subject: a\r\n\r\n"),
         ("Subject: a\nnot a field\n", "HEADER.FIELDS.NOT (X)", "Subject: a\n\n"),
         ("not a header\r\n", "HEADER.FIELDS.NOT (X)", "\r\n"),
+        // a lone CR ending the input is the header's empty line (the parser reads it so)
+        ("\r", "HEADER.FIELDS.NOT (X)", "\r"),
+        ("Subject: a\r\n\r", "HEADER.FIELDS (Subject)", "Subject: a\r\n\r"),
+        ("Subject: a\r\n\r", "HEADER.FIELDS (X)", "\r"),
     ];
     for (input, spec, want) in cases {
         assert_eq!(hf(&msg(input), spec).as_deref(), Some(*want), "{input:?} {spec}");
