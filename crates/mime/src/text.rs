@@ -298,24 +298,39 @@ fn text_end(tail: &[u8]) -> Result<usize, usize> {
     }
 }
 
-/// True when `bytes` holds a CR, an LF or an `=`, eight octets at a time.
-fn has_break_or_equals(bytes: &[u8]) -> bool {
-    let hit = |w: &[u8; 8]| {
+/// True when `bytes` holds a CR, an LF or an `=?` (a possible encoded word), eight octets
+/// at a time; the octets of a word with an `=` or a control octet are then looked at one by
+/// one.
+fn has_break_or_word(bytes: &[u8]) -> bool {
+    let suspect = |w: &[u8; 8]| {
         let x = u64::from_le_bytes(*w);
-        any_equal(x, b'=') || (any_below(x, 0x0E) && w.iter().any(|&c| c == b'\r' || c == b'\n'))
+        any_equal(x, b'=') || any_below(x, 0x0E)
     };
     let (words, tail) = bytes.as_chunks::<8>();
-    if words.iter().any(hit) {
-        return true;
+    for (n, w) in words.iter().enumerate() {
+        if suspect(w) && break_or_word_in(bytes, n * 8, n * 8 + 8) {
+            return true;
+        }
     }
     if tail.is_empty() {
         return false;
     }
     // the last eight octets at once, overlapping words already read, when there are eight
+    let from = bytes.len() - tail.len();
     match bytes.last_chunk::<8>() {
-        Some(last) => hit(last),
-        None => tail.iter().any(|&c| matches!(c, b'\r' | b'\n' | b'=')),
+        Some(last) => suspect(last) && break_or_word_in(bytes, from, bytes.len()),
+        None => break_or_word_in(bytes, from, bytes.len()),
     }
+}
+
+/// Whether `bytes[from..to]` holds a CR, an LF or an `=` followed by `?` (which may lie
+/// past `to`).
+fn break_or_word_in(bytes: &[u8], from: usize, to: usize) -> bool {
+    (from..to).any(|k| match bytes.get(k) {
+        Some(b'\r' | b'\n') => true,
+        Some(b'=') => bytes.get(k + 1) == Some(&b'?'),
+        _ => false,
+    })
 }
 
 /// True when `bytes` holds a CR or an LF (eight octets at a time).
@@ -974,8 +989,8 @@ fn decode_field_into<'a>(raw: &'a [u8], opts: TextOptions, out: &mut String) -> 
     let start = raw.iter().position(|c| !is_space(c)).unwrap_or(raw.len());
     let end = raw.iter().rposition(|c| !is_space(c)).map_or(start, |e| e + 1);
     let value = raw.get(start..end).unwrap_or_default();
-    // the common case first: no line break and no `=` (so no encoded word), valid UTF-8
-    if !has_break_or_equals(value)
+    // the common case first: no line break, no encoded word, valid UTF-8
+    if !has_break_or_word(value)
         && let Ok(s) = core::str::from_utf8(value)
     {
         return Some(s);
@@ -1178,16 +1193,22 @@ mod tests {
     }
 
     #[test]
-    fn break_or_equals_is_found_at_every_position() {
+    fn break_or_word_is_found_at_every_position() {
         for len in 0..40 {
             for at in 0..=len {
-                for c in [b'\r', b'\n', b'=', b'\t', b'a', 0x0D ^ 0x80] {
-                    let mut v = vec![b'x'; len];
-                    if at < len {
-                        v[at] = c;
+                for c in [b'\r', b'\n', b'=', b'?', b'\t', b'a', 0x0D ^ 0x80] {
+                    for next in [b'?', b'x', b'='] {
+                        let mut v = vec![b'x'; len];
+                        if at < len {
+                            v[at] = c;
+                        }
+                        if at + 1 < len {
+                            v[at + 1] = next;
+                        }
+                        let expect = v.iter().any(|&o| o == b'\r' || o == b'\n')
+                            || v.windows(2).any(|w| w == b"=?");
+                        assert_eq!(has_break_or_word(&v), expect, "{v:?}");
                     }
-                    let expect = v.iter().any(|&o| matches!(o, b'\r' | b'\n' | b'='));
-                    assert_eq!(has_break_or_equals(&v), expect, "{v:?}");
                 }
             }
         }
