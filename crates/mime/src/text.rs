@@ -1039,20 +1039,29 @@ fn decode_in_into<'a>(
         decode_unfolded(raw, first, context, opts, out);
         return None;
     };
+    // unfolded text without encoded words that is UTF-8 is the text itself
+    let mut finish = |s: &[u8]| {
+        let first = find_word_start(s);
+        if first.is_none()
+            && let Ok(t) = core::str::from_utf8(s)
+        {
+            out.clear();
+            out.push_str(t);
+        } else {
+            decode_unfolded(s, first, context, opts, out);
+        }
+    };
     // on the stack, in a buffer no larger than needed (it is zeroed first)
     if raw.len() <= 192 {
         let mut stack = [0u8; 192];
         let n = unfold_into(raw, first_break, &mut stack);
-        let s = stack.get(..n).unwrap_or_default();
-        decode_unfolded(s, find_word_start(s), context, opts, out);
+        finish(stack.get(..n).unwrap_or_default());
     } else if raw.len() <= 512 {
         let mut stack = [0u8; 512];
         let n = unfold_into(raw, first_break, &mut stack);
-        let s = stack.get(..n).unwrap_or_default();
-        decode_unfolded(s, find_word_start(s), context, opts, out);
+        finish(stack.get(..n).unwrap_or_default());
     } else {
-        let heap = unfold(raw).into_owned();
-        decode_unfolded(&heap, find_word_start(&heap), context, opts, out);
+        finish(&unfold(raw));
     }
     None
 }
