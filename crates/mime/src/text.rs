@@ -609,25 +609,7 @@ const HEX: [u8; 256] = {
 };
 
 /// Base64 alphabet values; 0xFE for `=`, 0xFF for other octets.
-#[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
-const B64: [u8; 256] = {
-    let mut t = [0xFF; 256];
-    let mut i = 0;
-    while i < 26 {
-        t[b'A' as usize + i] = i as u8;
-        t[b'a' as usize + i] = 26 + i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = 52 + i as u8;
-        i += 1;
-    }
-    t[b'+' as usize] = 62;
-    t[b'/' as usize] = 63;
-    t[b'=' as usize] = 0xFE;
-    t
-};
+const B64: [u8; 256] = transfer::b64_table(0xFE);
 
 fn hex(c: Option<&u8>) -> u8 {
     c.and_then(|&c| HEX.get(usize::from(c))).copied().unwrap_or(0xFF)

@@ -13,8 +13,9 @@ const INVALID: u8 = 0xFF;
 
 // The table has 256 entries and is indexed by a `u8`: the index cannot be out of range; the
 // truncating casts keep the low octets of 24-bit groups on purpose.
+/// The base64 alphabet's six-bit values, `INVALID` for other octets; `=` gives `pad`.
 #[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
-const fn b64_table() -> [u8; 256] {
+pub(crate) const fn b64_table(pad: u8) -> [u8; 256] {
     let mut t = [INVALID; 256];
     let mut i = 0;
     while i < 26 {
@@ -29,10 +30,11 @@ const fn b64_table() -> [u8; 256] {
     }
     t[b'+' as usize] = 62;
     t[b'/' as usize] = 63;
+    t[b'=' as usize] = pad;
     t
 }
 
-static B64: [u8; 256] = b64_table();
+static B64: [u8; 256] = b64_table(INVALID);
 
 // Indexing a 256-entry table by a `u8` cannot go out of range; the truncating casts keep
 // the low octets of 24-bit groups on purpose.
@@ -239,7 +241,7 @@ const BAD: u32 = 0x0100_0000;
 #[allow(clippy::indexing_slicing)]
 const fn shifted_table(slot: u32) -> [u32; 256] {
     let mut t = [BAD; 256];
-    let base = b64_table();
+    let base = b64_table(INVALID);
     let mut i = 0;
     while i < 256 {
         let v = base[i] as u32;
