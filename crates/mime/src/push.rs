@@ -92,6 +92,11 @@ impl<'a> RawField<'a> {
         Self { raw, offset, kind, name_len, value_start }
     }
 
+    /// Where the value starts in [`RawField::raw`] (after the colon).
+    pub(crate) fn value_start(&self) -> usize {
+        self.value_start
+    }
+
     /// The field name as written (without trailing white space).
     pub fn name(&self) -> &'a [u8] {
         self.raw.get(..self.name_len).unwrap_or_default()
@@ -287,6 +292,21 @@ fn delim_tail(after: &[u8]) -> Option<bool> {
 
 /// Up to this many open boundaries are compared one by one; deeper stacks use the index.
 const INDEX_FROM: usize = 8;
+
+/// Where the field whose first line ends at `from` ends: after its continuation lines (lines
+/// starting with white space), when they all end before `limit` and the first octet of the
+/// line after them is in `data`. `None` leaves the field open, to be read line by line.
+fn field_end(data: &[u8], mut from: usize, limit: usize) -> Option<usize> {
+    loop {
+        if from > limit {
+            return None;
+        }
+        match data.get(from)? {
+            b' ' | b'\t' => from += memchr::memchr(b'\n', data.get(from..)?)? + 1,
+            _ => return Some(from),
+        }
+    }
+}
 
 /// For a line that opens a header field with a name starting with a letter: the name's
 /// length (trailing white space excluded) and the colon's position. `None` sends the line
@@ -743,9 +763,7 @@ impl Parser {
                         return p;
                     }
                 };
-                if self.header_line(data, p, line.len(), base, sink) {
-                    p += line.len();
-                }
+                p += self.header_line(data, p, line.len(), base, sink);
             } else {
                 let (np, to_header) = self.scan_body(data, p, eof, sink);
                 p = np;
@@ -775,17 +793,26 @@ impl Parser {
         };
     }
 
+    /// Tells the open field, if any.
+    #[inline]
     fn flush_field(&mut self, data: &[u8], sink: &mut impl FnMut(Event<'_>)) {
+        if self.field_kind.is_some() {
+            self.flush_open_field(data, sink);
+        }
+    }
+
+    fn flush_open_field(&mut self, data: &[u8], sink: &mut impl FnMut(Event<'_>)) {
         let span = self.field_span.take();
         let Some(kind) = self.field_kind.take() else { return };
-        let part = self.frames.last().map_or(0, |f| f.id);
+        // the octets kept from earlier chunks, taken out while the field is told
+        let mut kept = core::mem::take(&mut self.field);
         let raw: &[u8] = match span {
-            Some((s, e)) if self.field.is_empty() => data.get(s..e).unwrap_or_default(),
+            Some((s, e)) if kept.is_empty() => data.get(s..e).unwrap_or_default(),
             Some((s, e)) => {
-                self.field.extend_from_slice(data.get(s..e).unwrap_or_default());
-                &self.field
+                kept.extend_from_slice(data.get(s..e).unwrap_or_default());
+                &kept
             }
-            None => &self.field,
+            None => &kept,
         };
         let field = match kind {
             FieldKind::Field => {
@@ -794,7 +821,16 @@ impl Parser {
             }
             FieldKind::MboxFrom | FieldKind::Orphan => RawField::parse(raw, self.field_off, kind),
         };
-        if kind == FieldKind::Field {
+        self.emit_field(field, sink);
+        kept.clear();
+        self.field = kept;
+    }
+
+    /// Tells a complete field, after a look at Content-Type and Content-Transfer-Encoding.
+    #[inline]
+    fn emit_field(&mut self, field: RawField<'_>, sink: &mut impl FnMut(Event<'_>)) {
+        let part = self.frames.last().map_or(0, |f| f.id);
+        if field.kind == FieldKind::Field {
             let name = field.name();
             // only Content-Type and Content-Transfer-Encoding matter to the parser: looked at
             // out of line, after a test of their lengths and first letter
@@ -810,11 +846,12 @@ impl Parser {
             }
         }
         sink(Event::Field { part, field });
-        self.field.clear();
     }
 
     /// Handles one header line (with its line ending, or without at the end of input).
-    /// Returns false when the line was not consumed (it starts the body).
+    /// Returns how many octets were consumed: the line, or a whole field when its
+    /// continuation lines and the line after it are in `data`; 0 when the line was not
+    /// consumed (it starts the body).
     fn header_line(
         &mut self,
         data: &[u8],
@@ -822,12 +859,12 @@ impl Parser {
         len: usize,
         off: u64,
         sink: &mut impl FnMut(Event<'_>),
-    ) -> bool {
+    ) -> usize {
         let line = data.get(p..p + len).unwrap_or_default();
         let content = strip_eol(line);
         if self.hdr_bytes + line.len() > self.limits.max_header_size {
             self.header_overflow(data, off, sink);
-            return false;
+            return 0;
         }
         // Fast path: a line opening a field with a name that starts with a letter (neither
         // a delimiter, nor an empty line, nor a continuation), when not at the first line
@@ -839,12 +876,21 @@ impl Parser {
             if name_len != colon {
                 self.diag(DiagnosticKind::SpaceBeforeColon, off, sink);
             }
+            // the whole field in view: told at once, without keeping it open
+            let room = self.limits.max_header_size.saturating_sub(self.hdr_bytes);
+            if let Some(end) = field_end(data, p + len, p + room) {
+                let raw = data.get(p..end).unwrap_or_default();
+                self.hdr_bytes += raw.len();
+                let field = RawField::from_layout(raw, off, FieldKind::Field, name_len, colon + 1);
+                self.emit_field(field, sink);
+                return raw.len();
+            }
             self.hdr_bytes += line.len();
             self.field_off = off;
             self.field_kind = Some(FieldKind::Field);
             self.field_layout = (name_len, colon + 1);
             self.field_add(data, p, len);
-            return true;
+            return len;
         }
         let message_start = self.frames.last().is_some_and(|f| f.message_start);
         if let Some(f) = self.frames.last_mut() {
@@ -856,7 +902,7 @@ impl Parser {
             self.field_off = off;
             self.field_kind = Some(FieldKind::MboxFrom);
             self.flush_field(data, sink);
-            return true;
+            return len;
         }
         if !self.bounds.is_empty()
             && content.starts_with(b"--")
@@ -865,13 +911,13 @@ impl Parser {
             self.flush_field(data, sink);
             self.end_headers(off, true, sink);
             self.on_delimiter(k, close, off, off + line.len() as u64, sink);
-            return true;
+            return len;
         }
         if content.is_empty() {
             self.hdr_bytes += line.len();
             self.flush_field(data, sink);
             self.end_headers(off + line.len() as u64, false, sink);
-            return true;
+            return len;
         }
         let first = content.first().copied().unwrap_or(b' ');
         if first == b' ' || first == b'\t' {
@@ -882,7 +928,7 @@ impl Parser {
                 self.field_kind = Some(FieldKind::Orphan);
             }
             self.field_add(data, p, len);
-            return true;
+            return len;
         }
         if let Some(colon) = memchr::memchr(b':', content) {
             let name = content.get(..colon).unwrap_or_default();
@@ -898,14 +944,14 @@ impl Parser {
                 self.field_kind = Some(FieldKind::Field);
                 self.field_layout = (trimmed.len(), colon + 1);
                 self.field_add(data, p, len);
-                return true;
+                return len;
             }
         }
         // Not a header line: the body starts here.
         self.flush_field(data, sink);
         self.diag(DiagnosticKind::MissingHeaderBodySeparator, off, sink);
         self.end_headers(off, false, sink);
-        false
+        0
     }
 
     fn end_headers(&mut self, body_start: u64, force_leaf: bool, sink: &mut impl FnMut(Event<'_>)) {
@@ -927,14 +973,14 @@ impl Parser {
             return;
         }
         let mut explicit = false;
-        let mut content_type =
-            if digest_child { ContentType::message_rfc822() } else { ContentType::text_plain() };
+        // the type carried by the header, when not the default
+        let mut content_type: Option<ContentType> = None;
         let mut class = if digest_child { TypeClass::Message } else { TypeClass::Leaf };
         let mut hit = false;
         match self.facts.ct.take() {
             Some(OpenType::Full(ct, h)) => {
                 class = TypeClass::of(&ct);
-                content_type = ct;
+                content_type = Some(ct);
                 explicit = true;
                 hit = h;
             }
@@ -942,15 +988,16 @@ impl Parser {
             // plain default
             Some(OpenType::Light(c, h)) => {
                 class = c;
-                content_type = ContentType::text_plain();
+                content_type = Some(ContentType::text_plain());
                 explicit = true;
                 hit = h;
             }
             Some(OpenType::Invalid(params)) => {
                 self.diag(DiagnosticKind::InvalidContentType, body_start, sink);
                 class = TypeClass::Leaf;
-                content_type = ContentType::text_plain();
-                content_type.params = params;
+                let mut ct = ContentType::text_plain();
+                ct.params = params;
+                content_type = Some(ct);
             }
             None => {}
         }
@@ -967,7 +1014,7 @@ impl Parser {
         if matches!(class, TypeClass::Multipart | TypeClass::Digest) {
             let start = match pending {
                 Some(start) => Some(start),
-                None => content_type.boundary().map(|b| {
+                None => content_type.as_ref().and_then(ContentType::boundary).map(|b| {
                     let start = self.bound_text.len();
                     self.bound_text.extend_from_slice(b.as_bytes());
                     start
@@ -1007,6 +1054,9 @@ impl Parser {
         }
         self.mid_line = false;
         self.pending = Pending::None;
+        let content_type = content_type.unwrap_or_else(|| {
+            if digest_child { ContentType::message_rfc822() } else { ContentType::text_plain() }
+        });
         let header =
             PartHeader { content_type, explicit_content_type: explicit, transfer_encoding, kind };
         sink(Event::HeaderEnd { part: id, header: &header, body_offset: body_start });
