@@ -106,6 +106,12 @@ pub fn header_text(data: &[u8]) {
         assert_eq!(f.as_ref(), whole.trim_matches([' ', '\t']));
         let mut buf = String::from("stale");
         assert_eq!(crate::text::decode_field_in(data, opts, &mut buf), f.as_ref());
+        // text known to be UTF-8 (the input itself, or read with replacement characters)
+        // decodes through its own entry point to what the octets decode to
+        let text = String::from_utf8_lossy(data);
+        let mut by_octets = String::new();
+        let expected = crate::text::decode_field_in(text.as_bytes(), opts, &mut by_octets);
+        assert_eq!(crate::text::decode_field_str_in(&text, opts, &mut buf), expected);
     }
     if data.iter().all(|&c| (32..127).contains(&c)) && !data.windows(2).any(|w| w == b"=?") {
         assert_eq!(decode_text(data, TextOptions::default()).as_bytes(), data);
