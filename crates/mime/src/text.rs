@@ -306,30 +306,38 @@ fn text_end(tail: &[u8]) -> Result<usize, usize> {
 #[allow(clippy::inline_always)]
 #[inline(always)]
 fn first_stop(v: &[u8]) -> Option<usize> {
-    let (words, _) = v.as_chunks::<8>();
+    let suspect = |x: u64| below(x, 0x0E) | equal(x, b'?') != 0;
+    let Some(last) = v.last_chunk::<8>() else {
+        // fewer than eight octets: the first four and the last four at once (overlapping
+        // when fewer than eight), octet by octet only when one of them is suspect
+        if let (Some(head), Some(tail)) = (v.first_chunk::<4>(), v.last_chunk::<4>()) {
+            let x =
+                u64::from(u32::from_le_bytes(*head)) | u64::from(u32::from_le_bytes(*tail)) << 32;
+            if !suspect(x) {
+                return None;
+            }
+        }
+        return short_stop(v);
+    };
+    let (words, tail) = v.as_chunks::<8>();
     for (n, w) in words.iter().enumerate() {
         let x = u64::from_le_bytes(*w);
-        if below(x, 0x0E) | equal(x, b'?') != 0
+        if suspect(x)
             && let Some(k) = stop_in(v, n * 8, x)
         {
             return Some(k);
         }
     }
-    let from = words.len() * 8;
-    if from == v.len() {
-        return None;
-    }
-    if let Some(last) = v.last_chunk::<8>() {
-        // the last eight at once: those already looked at hold no stop, and the masks of
-        // `stop_in` are exact, so a stop found is the first
-        let x = u64::from_le_bytes(*last);
-        return if below(x, 0x0E) | equal(x, b'?') != 0 {
-            stop_in(v, v.len() - 8, x)
-        } else {
-            None
-        };
-    }
-    // fewer than eight octets
+    // the last eight at once: those already looked at hold no stop, and the masks of
+    // `stop_in` are exact, so a stop found is the first
+    let x = u64::from_le_bytes(*last);
+    if !tail.is_empty() && suspect(x) { stop_in(v, v.len() - 8, x) } else { None }
+}
+
+/// [`first_stop`] octet by octet.
+#[cold]
+#[inline(never)]
+fn short_stop(v: &[u8]) -> Option<usize> {
     let mut prev = 0;
     for (k, &c) in v.iter().enumerate() {
         match c {
@@ -1059,8 +1067,22 @@ pub(crate) fn decode_field_str_in<'a>(
     let (start, end) = trim_field(raw.as_bytes());
     // the ends trimmed are ASCII: character boundaries
     let value = raw.get(start..end).unwrap_or_default();
+    match first_stop(value.as_bytes()) {
+        None => value,
+        Some(stop) => field_str_from(value, stop, opts, buf),
+    }
+}
+
+/// [`decode_field_str_in`] of a trimmed value whose first stop is `stop` (see
+/// [`first_stop`]).
+#[inline(never)]
+fn field_str_from<'a>(
+    value: &'a str,
+    stop: usize,
+    opts: TextOptions,
+    buf: &'a mut String,
+) -> &'a str {
     let bytes = value.as_bytes();
-    let Some(stop) = first_stop(bytes) else { return value };
     if bytes.get(stop) != Some(&b'=') {
         // a line break first: the runs between line breaks are text of their own
         buf.clear();
@@ -1115,9 +1137,12 @@ fn field_from<'a>(
 
 /// Removes spaces and tabs from both ends of `out` in place.
 fn trim_decoded(out: &mut String) {
-    let kept = out.trim_end_matches([' ', '\t']).len();
-    out.truncate(kept);
-    let lead = out.len() - out.trim_start_matches([' ', '\t']).len();
+    let blank = |c: &&u8| matches!(c, b' ' | b'\t');
+    let bytes = out.as_bytes();
+    // both cuts sit next to an ASCII octet: character boundaries
+    let end = bytes.len() - bytes.iter().rev().take_while(blank).count();
+    let lead = bytes.iter().take(end).take_while(blank).count();
+    out.truncate(end);
     if lead > 0 {
         out.drain(..lead);
     }
