@@ -322,7 +322,7 @@ fn write_fields(
 ) {
     let want = kind == HeaderFields::Fields;
     let mut open_line = false;
-    for f in entity.fields() {
+    for f in entity.raw_fields() {
         // a line that is not a field has no name: never listed
         let selected = match f.kind() {
             FieldKind::Field => listed(f.name()) == want,
@@ -349,7 +349,7 @@ fn write_fields(
 fn header_end(entity: Part<'_>) -> &[u8] {
     let header = entity.header_raw();
     // the header block is its fields (mbox and orphan lines included), then its empty line
-    let fields: usize = entity.fields().map(|f| f.raw().len()).sum();
+    let fields: usize = entity.raw_fields().map(|f| f.raw().len()).sum();
     let own = header.get(fields..).unwrap_or_default();
     if !own.is_empty() {
         return own;
@@ -862,7 +862,7 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 /// The first field of each name (lowercase), found in one pass over the entity's header.
 fn lookup<'m, const N: usize>(p: Part<'m>, names: [&str; N]) -> [Option<Field<'m>>; N] {
     let mut out = [None; N];
-    for f in p.fields() {
+    for f in p.raw_fields() {
         if f.kind() != FieldKind::Field {
             continue;
         }
@@ -1130,7 +1130,7 @@ pub mod fuzzing {
     /// by `seed`) gives the same octets as the name list.
     pub fn check_header_fields(msg: &Message, entity: Part<'_>, prefix: &str, seed: &[u8]) {
         let mut names: Vec<Vec<u8>> = entity
-            .fields()
+            .raw_fields()
             .filter(|f| f.kind() == FieldKind::Field)
             .step_by(2)
             .take(4)
@@ -1145,7 +1145,7 @@ pub mod fuzzing {
         let only = header_fields(entity, HeaderFields::Fields, &names);
         let not = header_fields(entity, HeaderFields::FieldsNot, &names);
         let (mut a, mut b) = (&only[..], &not[..]);
-        for f in entity.fields() {
+        for f in entity.raw_fields() {
             let listed = f.kind() == FieldKind::Field
                 && names.iter().any(|n| n.eq_ignore_ascii_case(f.name()));
             let side = if listed { &mut a } else { &mut b };
@@ -1159,7 +1159,7 @@ pub mod fuzzing {
         assert_eq!(a, b, "the two selections end differently");
         let h = entity.header_raw();
         // the header's own empty line: what follows its fields
-        let own = h.get(entity.fields().map(|f| f.raw().len()).sum::<usize>()..).unwrap_or(b"");
+        let own = h.get(entity.raw_fields().map(|f| f.raw().len()).sum::<usize>()..).unwrap_or(b"");
         let has_empty_line = !own.is_empty();
         let ends = [&b""[..], b"\r\n", b"\n", b"\r\n\r\n"];
         if has_empty_line {

@@ -575,10 +575,21 @@ impl<'m> Iterator for PreOrder<'m> {
     }
 }
 
+/// The longest prefix of `b` that is valid UTF-8.
+fn utf8_prefix(b: &[u8]) -> &str {
+    match core::str::from_utf8(b) {
+        Ok(s) => s,
+        Err(e) => core::str::from_utf8(b.get(..e.valid_up_to()).unwrap_or_default()).unwrap_or(""),
+    }
+}
+
 /// One header field of an entity.
 #[derive(Debug, Clone, Copy)]
 pub struct Field<'m> {
     raw: RawField<'m>,
+    /// The whole field as text, when [`Part::fields`] found its header block valid UTF-8
+    /// (checked once for the block rather than once per decoded value).
+    text: Option<&'m str>,
 }
 
 impl<'m> Field<'m> {
@@ -632,11 +643,12 @@ impl<'m> Field<'m> {
     ///     msg.root().fields().map(|f| f.text_in(&mut buf).to_string()).collect();
     /// assert_eq!(texts, ["caf\u{e9}", "ann@example.com"]);
     /// ```
+    #[inline]
     pub fn text_in<'b>(&self, buf: &'b mut String) -> &'b str
     where
         'm: 'b,
     {
-        text::decode_field_in(self.raw.value(), TextOptions::default(), buf)
+        self.text_in_with(TextOptions::default(), buf)
     }
 
     /// Like [`Field::text_in`] with explicit options.
@@ -644,7 +656,17 @@ impl<'m> Field<'m> {
     where
         'm: 'b,
     {
-        text::decode_field_in(self.raw.value(), opts, buf)
+        match self.value_str() {
+            Some(v) => text::decode_field_str_in(v, opts, buf),
+            None => text::decode_field_in(self.raw.value(), opts, buf),
+        }
+    }
+
+    /// The raw value as text (see [`Field::raw_value`]) when the header block is known to be
+    /// valid UTF-8.
+    fn value_str(&self) -> Option<&'m str> {
+        // the final line ending is white space the decoding trims
+        self.text?.get(self.raw.value_start()..)
     }
 
     /// What kind of header line it is.
@@ -808,19 +830,51 @@ impl<'m> Part<'m> {
     }
 
     /// The header fields, in order.
+    ///
+    /// The header block is checked for UTF-8 once here, so that decoding each value to text
+    /// needs no check of its own.
     pub fn fields(&self) -> impl Iterator<Item = Field<'m>> + 'm {
+        self.field_iter(true)
+    }
+
+    /// The header fields without the UTF-8 check (for lookups by name and raw copies).
+    pub(crate) fn raw_fields(&self) -> impl Iterator<Item = Field<'m>> + 'm {
+        self.field_iter(false)
+    }
+
+    fn field_iter(&self, check: bool) -> impl Iterator<Item = Field<'m>> + 'm {
         let (a, b) = self.node().fields;
         let msg = self.msg;
-        msg.fields.get(a as usize..b as usize).unwrap_or_default().iter().map(move |f| {
-            let src = msg.source_bytes(f.source).map_or(&[][..], |b| &b[..]);
+        let list = msg.fields.get(a as usize..b as usize).unwrap_or_default();
+        // the fields of an entity lie one after the other in one source: its header block
+        let (source, start, block) = match (list.first(), list.last()) {
+            (Some(f), Some(l)) if f.source == l.source => {
+                let src = msg.source_bytes(f.source).map_or(&[][..], |b| &b[..]);
+                (f.source, f.start, src.get(f.start..l.end).unwrap_or_default())
+            }
+            _ => (u32::MAX, 0, &[][..]),
+        };
+        let text = if check { utf8_prefix(block) } else { "" };
+        list.iter().map(move |f| {
+            let range = f.start.wrapping_sub(start)..f.end.wrapping_sub(start);
+            let (raw, text) = if f.source == source {
+                match text.get(range.clone()) {
+                    Some(t) => (t.as_bytes(), Some(t)),
+                    None => (block.get(range).unwrap_or_default(), None),
+                }
+            } else {
+                let src = msg.source_bytes(f.source).map_or(&[][..], |b| &b[..]);
+                (src.get(f.start..f.end).unwrap_or_default(), None)
+            };
             Field {
                 raw: RawField::from_layout(
-                    src.get(f.start..f.end).unwrap_or_default(),
+                    raw,
                     f.start as u64,
                     f.kind,
                     f.name_len as usize,
                     f.value_start as usize,
                 ),
+                text,
             }
         })
     }
@@ -829,7 +883,7 @@ impl<'m> Part<'m> {
     /// appears twice, accessors use the first, as IMAP ENVELOPE and most readers do; the
     /// repetition is reported as [`DiagnosticKind::DuplicateField`].
     pub fn header(&self, name: &str) -> Option<Field<'m>> {
-        self.fields().find(|f| {
+        self.raw_fields().find(|f| {
             f.kind() == FieldKind::Field && f.name().eq_ignore_ascii_case(name.as_bytes())
         })
     }
@@ -837,7 +891,7 @@ impl<'m> Part<'m> {
     /// Every field with this name, in order.
     pub fn headers(&self, name: &str) -> impl Iterator<Item = Field<'m>> + 'm {
         let name = name.to_ascii_lowercase();
-        self.fields().filter(move |f| {
+        self.raw_fields().filter(move |f| {
             f.kind() == FieldKind::Field && f.name().eq_ignore_ascii_case(name.as_bytes())
         })
     }

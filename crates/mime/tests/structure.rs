@@ -337,6 +337,38 @@ fn arb_message() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
+/// Header lines of many shapes (encoded words, UTF-8, 8-bit octets, folds, odd spacing),
+/// some in an encapsulated message.
+fn arb_header_lines() -> impl Strategy<Value = Vec<u8>> {
+    let line = prop_oneof![
+        Just("Subject: =?utf-8?q?caf=C3=A9?= and =?iso-8859-1?B?4A==?=".as_bytes().to_vec()),
+        Just("To: \"=?utf-8?B?w6k=?=\" <a@b>, caf\u{e9} <c@d>".as_bytes().to_vec()),
+        Just("X-Utf8: \u{65e5}\u{672c} \u{e9}t\u{e9}".as_bytes().to_vec()),
+        Just(b"X-Latin: caf\xe9 \xff".to_vec()),
+        Just(b" =?utf-8?q?folded?= word".to_vec()),
+        Just(b"\t tabbed  ".to_vec()),
+        Just(b"X:".to_vec()),
+        Just(b"X:tight".to_vec()),
+        Just("Subject:=?utf-8?q?caf=C3=A9?=\u{e9}".as_bytes().to_vec()),
+        Just(b"X :  spaced \t".to_vec()),
+        Just(b"Content-Type: message/rfc822".to_vec()),
+        Just(b"".to_vec()),
+        proptest::collection::vec(
+            prop_oneof![any::<u8>(), Just(b'='), Just(b'?'), Just(b' ')],
+            0..20
+        ),
+    ];
+    let eol = prop_oneof![Just(b"\r\n".to_vec()), Just(b"\n".to_vec()), Just(b"\r".to_vec())];
+    proptest::collection::vec((line, eol), 0..30).prop_map(|ls| {
+        let mut m = Vec::new();
+        for (l, e) in ls {
+            m.extend_from_slice(&l);
+            m.extend_from_slice(&e);
+        }
+        m
+    })
+}
+
 /// The tree parses content types on demand; they, the entity kinds and the parse's
 /// diagnostics must be those the push parser reports for the same input.
 fn tree_agrees_with_events(input: &[u8]) {
@@ -448,6 +480,30 @@ proptest! {
         prop_assert_eq!(events(&m, &[]), events(&m, &cuts));
         let msg = Message::parse(m.clone());
         prop_assert_eq!(msg.to_bytes(), m);
+    }
+
+    #[test]
+    fn field_text_is_the_decoded_raw_value(m in prop_oneof![arb_message(), arb_header_lines()], latin in proptest::option::of((0usize..400, 0x80u8..=0xFF))) {
+        // the text of each field, from a header block checked for UTF-8 once, is what the
+        // value's own octets decode to (an 8-bit octet anywhere in the block included)
+        let mut m = m;
+        if let Some((at, c)) = latin && !m.is_empty() {
+            let at = at % m.len();
+            m[at] = c;
+        }
+        let msg = Message::parse(m);
+        let (mut a, mut b) = (String::new(), String::new());
+        for p in msg.parts() {
+            for f in p.fields() {
+                let want = mailwire_mime::text::decode_field_in(
+                    f.raw_value(),
+                    mailwire_mime::text::TextOptions::default(),
+                    &mut b,
+                );
+                prop_assert_eq!(f.text_in(&mut a), want);
+                prop_assert_eq!(f.text(), want);
+            }
+        }
     }
 
     #[test]
