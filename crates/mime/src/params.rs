@@ -731,90 +731,307 @@ pub(crate) struct LightType<'a> {
     pub(crate) boundary: Option<Cow<'a, [u8]>>,
 }
 
-/// How the octets of a Content-Type head are read by [`parse_content_type_light`]'s scan.
-const HEAD_PLAIN: u8 = 0;
-const HEAD_SLASH: u8 = 1;
-const HEAD_SEMI: u8 = 2;
-const HEAD_GENERAL: u8 = 3;
-const HEAD_OTHER: u8 = 4;
+/// Octets a Content-Type head is scanned to: the slash, the `;` ending the head, and the
+/// comment and quote only the general rules read (with every octet outside graphic ASCII).
+const HEAD_STOPS: [u8; 4] = [b'/', b';', b'(', b'"'];
 
-/// [`HEAD_PLAIN`] for octets a type or subtype may hold, the other classes for the rest.
-#[allow(clippy::indexing_slicing)]
-const HEAD_CLASS: [u8; 256] = {
-    let mut t = [HEAD_OTHER; 256];
-    let mut c = 0x21;
-    while c < 0x7F {
-        t[c] = HEAD_PLAIN;
-        c += 1;
+/// Octets ending a parameter name or an unquoted value in [`fast_boundary`]: `=` and `;`,
+/// and what it leaves to the exact reading (comments, quotes, RFC 2231 stars; with every
+/// octet outside graphic ASCII).
+const TOKEN_STOPS: [u8; 5] = [b'=', b';', b'(', b'"', b'*'];
+
+/// Octets ending a quoted value in [`fast_boundary`]: the closing quote, and what it leaves
+/// to the exact reading (quoted-pairs, RFC 2231 stars, the `?` of an encoded word; with
+/// controls, DEL and non-ASCII).
+const QUOTED_STOPS: [u8; 4] = [b'"', b'\\', b'*', b'?'];
+
+/// `boundary`, as a word.
+const BOUNDARY: u64 = u64::from_le_bytes(*b"boundary");
+
+/// Six octets of a word.
+const LOW6: u64 = 0xFFFF_FFFF_FFFF;
+
+/// The index of the first octet of `s` from `i` below `lo`, from 0x7F up or among `cs`, or
+/// the length of `s`. Eight octets at a time.
+fn scan<const N: usize>(s: &[u8], mut i: usize, lo: u8, cs: [u8; N]) -> usize {
+    while i < s.len() {
+        let m = crate::swar::stops_exact(crate::swar::word_padded(s, i), lo, cs);
+        if m != 0 {
+            // a mark in the zero octets past the end is the end
+            return (i + crate::swar::first(m)).min(s.len());
+        }
+        i += 8;
     }
-    t[b'/' as usize] = HEAD_SLASH;
-    t[b';' as usize] = HEAD_SEMI;
-    t[b'(' as usize] = HEAD_GENERAL;
-    t[b'\r' as usize] = HEAD_GENERAL;
-    t[b'\n' as usize] = HEAD_GENERAL;
-    t
-};
+    s.len()
+}
+
+/// The index of the first octet of `s` from `i` that is not white space a parameter value
+/// may end with (space, tab, CR, LF).
+fn skip_space(s: &[u8], mut i: usize) -> usize {
+    while matches!(s.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+        i += 1;
+    }
+    i
+}
 
 /// Like [`parse_content_type`] for the tree: the class of the type, and of the parameters
 /// only the boundary of a multipart type, counted only when the limit could be reached.
 /// Values with comments, folds in the type, RFC 2231 sections or anything to decode in the
 /// boundary take the general rules.
 pub(crate) fn parse_content_type_light(raw: &[u8], max_params: usize) -> Option<LightType<'_>> {
-    // the value without the white space around it (the line break ending it included)
-    let value = raw.trim_ascii();
-    // one pass over the type: where the slash and the first `;` are, whether the head is
-    // nothing but the two words, and whether a comment or a line break calls for the
-    // general rules
-    let mut semi = value.len();
-    let mut slash = None;
-    let mut plain = true;
-    for (i, &c) in value.iter().enumerate() {
-        match HEAD_CLASS.get(usize::from(c)).copied().unwrap_or(HEAD_OTHER) {
-            HEAD_PLAIN => {}
-            HEAD_SLASH => {
-                plain &= slash.is_none();
-                slash = Some(i);
-            }
-            HEAD_SEMI => {
-                semi = i;
-                break;
-            }
-            HEAD_GENERAL => return light_general(value, max_params),
-            _ => plain = false,
-        }
+    use crate::swar::{LOW, first, stops_exact, word_padded};
+    let len = raw.len();
+    let mut start = 0;
+    while raw.get(start).is_some_and(u8::is_ascii_whitespace) {
+        start += 1;
     }
-    let (t, st) = match slash {
-        Some(sl) if plain && sl > 0 && sl + 1 < semi => {
-            (value.get(..sl).unwrap_or_default(), value.get(sl + 1..semi).unwrap_or_default())
+    // the head read eight octets at a time, its octets marked exactly: the slash must be the
+    // first mark and the `;` (or the end) the next
+    let head = word_padded(raw, start);
+    let mut base = start;
+    let mut m = stops_exact(head, 0x21, HEAD_STOPS);
+    let slash = loop {
+        if m != 0 {
+            break base + first(m);
         }
-        _ => type_subtype(value.get(..semi).unwrap_or_default())?,
+        base += 8;
+        if base >= len {
+            break len;
+        }
+        m = stops_exact(word_padded(raw, base), 0x21, HEAD_STOPS);
     };
-    let rest = value.get(semi..).unwrap_or_default();
+    if slash == start || raw.get(slash) != Some(&b'/') {
+        return light_odd_head(raw, max_params);
+    }
+    m &= m.wrapping_sub(1);
+    let semi = loop {
+        if m != 0 {
+            break (base + first(m)).min(len);
+        }
+        base += 8;
+        if base >= len {
+            break len;
+        }
+        m = stops_exact(word_padded(raw, base), 0x21, HEAD_STOPS);
+    };
+    if semi == slash + 1 || raw.get(semi).is_some_and(|&c| c != b';') {
+        return light_odd_head(raw, max_params);
+    }
+    // the class from the length of the type, then its first word (every octet graphic)
+    let lower = head | (LOW * 0x20);
+    let class = match slash - start {
+        9 if lower == u64::from_le_bytes(*b"multipar")
+            && raw.get(start + 8).is_some_and(|&c| c | 0x20 == b't') =>
+        {
+            let sub = word_padded(raw, slash + 1) | (LOW * 0x20);
+            if semi - slash == 7 && sub & LOW6 == u64::from_le_bytes(*b"digest\0\0") {
+                TypeClass::Digest
+            } else {
+                TypeClass::Multipart
+            }
+        }
+        7 if lower == u64::from_le_bytes(*b"message/") => {
+            let sub = word_padded(raw, slash + 1);
+            // `rfc822` with its digits as written, `global` in any case
+            let rfc = (sub | 0x20_2020) & LOW6 == u64::from_le_bytes(*b"rfc822\0\0");
+            let global = (sub | (LOW * 0x20)) & LOW6 == u64::from_le_bytes(*b"global\0\0");
+            if semi - slash == 7 && (rfc || global) { TypeClass::Message } else { TypeClass::Leaf }
+        }
+        _ => TypeClass::Leaf,
+    };
+    if matches!(class, TypeClass::Multipart | TypeClass::Digest) {
+        return light_multipart(raw, semi, class, max_params);
+    }
+    if could_hit(raw.get(semi..).unwrap_or_default(), max_params) {
+        return Some(light_counted(raw, class, max_params));
+    }
+    Some(LightType { class, hit: false, boundary: None })
+}
+
+/// The light parse of a type that is not multipart, when its parameters could reach the
+/// limit: counted under the general rules.
+#[cold]
+#[inline(never)]
+fn light_counted(raw: &[u8], class: TypeClass, max_params: usize) -> LightType<'_> {
+    let hit = light_general(raw, max_params).is_some_and(|l| l.hit);
+    LightType { class, hit, boundary: None }
+}
+
+/// The light parse of a head with white space, controls, non-ASCII octets or more than one
+/// slash in it, or none.
+#[cold]
+#[inline(never)]
+fn light_odd_head(raw: &[u8], max_params: usize) -> Option<LightType<'_>> {
+    let semi = memchr::memchr(b';', raw).unwrap_or(raw.len());
+    let head = raw.get(..semi).unwrap_or_default();
+    // a comment or a quote in the head, or a fold: the general rules
+    if head.trim_ascii().iter().any(|&c| matches!(c, b'(' | b'"' | b'\r' | b'\n')) {
+        return light_general(raw, max_params);
+    }
+    let (t, st) = type_subtype(head)?;
     let class = TypeClass::of_names(t, st);
     if matches!(class, TypeClass::Multipart | TypeClass::Digest) {
-        if memchr::memchr2(b'(', b'*', rest).is_some() {
-            return light_general(value, max_params);
-        }
-        let mut boundary: Option<&[u8]> = None;
-        let mut decodable = true;
-        let hit = split_params(rest, max_params, |p| {
-            if boundary.is_none() && p.name.eq_ignore_ascii_case(b"boundary") {
-                match p.value {
-                    Cow::Borrowed(b) if is_plain_value(b) => boundary = Some(b),
-                    _ => decodable = false,
-                }
-            }
-        });
-        if !decodable {
-            return light_general(value, max_params);
-        }
-        let boundary = boundary.filter(|b| !b.is_empty()).map(Cow::Borrowed);
-        return Some(LightType { class, hit, boundary });
+        return light_multipart(raw, semi, class, max_params);
     }
-    // the count under the general rules, only when it could reach the limit
-    let hit =
-        could_hit(rest, max_params) && light_general(value, max_params).is_some_and(|l| l.hit);
-    Some(LightType { class, hit, boundary: None })
+    if could_hit(raw.get(semi..).unwrap_or_default(), max_params) {
+        return Some(light_counted(raw, class, max_params));
+    }
+    Some(LightType { class, hit: false, boundary: None })
+}
+
+/// The light parse of the parameters of a multipart type from `semi` on, after a head that
+/// reads the same under the general rules (no comment, quote or fold in it).
+#[inline(never)]
+fn light_multipart(
+    raw: &[u8],
+    semi: usize,
+    class: TypeClass,
+    max_params: usize,
+) -> Option<LightType<'_>> {
+    let rest = raw.get(semi..).unwrap_or_default();
+    match fast_boundary(rest, max_params) {
+        Fast::Boundary(b) => Some(LightType {
+            class,
+            hit: false,
+            boundary: b.filter(|b| !b.is_empty()).map(Cow::Borrowed),
+        }),
+        Fast::Unsure => light_boundary(raw, rest, class, max_params),
+    }
+}
+
+/// What [`fast_boundary`] makes of a multipart type's parameters.
+enum Fast<'a> {
+    /// The first boundary as the general rules read it (maybe empty), if there is one.
+    Boundary(Option<&'a [u8]>),
+    /// The parameters need the exact reading.
+    Unsure,
+}
+
+/// The first `boundary` of the parameters `s` (from the `;` ending the head) as
+/// [`split_params`] and [`param_text`] read it, for the shapes of nearly all mail:
+/// `name=token` and `name="text"` between separators. `None` when `s` needs the exact
+/// reading: anything [`strip_comments`] could change before the boundary (a `(` or a `"`
+/// outside a quoted value), an RFC 2231 `*` anywhere (other rules for every parameter), a
+/// quoted-pair, white space or junk where a value or a `;` should be, a bare word, the limit
+/// reached, or a boundary [`param_text`] would decode.
+///
+/// When the limit cannot be reached, the first boundary ends the reading: comments, quotes
+/// and junk after it change nothing before it, and only a `*` would.
+fn fast_boundary(s: &[u8], limit: usize) -> Fast<'_> {
+    let counting = could_hit(s, limit);
+    let mut i = 0;
+    let mut count = 0usize;
+    let mut boundary = None;
+    loop {
+        while matches!(s.get(i), Some(b' ' | b'\t' | b';' | b'\r' | b'\n')) {
+            i += 1;
+        }
+        if i >= s.len() {
+            return Fast::Boundary(boundary);
+        }
+        // `boundary=` at once (its octets are letters: or-ing 0x20 compares exactly)
+        let is_boundary = crate::swar::word_padded(s, i) | (crate::swar::LOW * 0x20) == BOUNDARY
+            && s.get(i + 8) == Some(&b'=');
+        let name_end = if is_boundary { i + 8 } else { scan(s, i, 0x21, TOKEN_STOPS) };
+        if name_end == i || s.get(name_end) != Some(&b'=') {
+            return Fast::Unsure;
+        }
+        i = name_end + 1;
+        while matches!(s.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        let quoted = s.get(i) == Some(&b'"');
+        let (value, end) = if quoted {
+            let close = scan(s, i + 1, 0x20, QUOTED_STOPS);
+            if s.get(close) != Some(&b'"') {
+                return Fast::Unsure;
+            }
+            (s.get(i + 1..close).unwrap_or_default(), close + 1)
+        } else {
+            let mut end = scan(s, i, 0x21, TOKEN_STOPS);
+            while s.get(end) == Some(&b'=') {
+                end = scan(s, end + 1, 0x21, TOKEN_STOPS);
+            }
+            let value = s.get(i..end).unwrap_or_default();
+            // an unquoted value runs to the `;`: white space may end it, nothing else
+            let after = skip_space(s, end);
+            if s.get(after).is_some_and(|&c| c != b';') || is_boundary && value.contains(&b'?') {
+                return Fast::Unsure;
+            }
+            (value, after)
+        };
+        if is_boundary && boundary.is_none() {
+            if !counting {
+                let after = s.get(end..).unwrap_or_default();
+                return if after.contains(&b'*') {
+                    Fast::Unsure
+                } else {
+                    Fast::Boundary(Some(value))
+                };
+            }
+            boundary = Some(value);
+        }
+        // after a quoted value, nothing but white space up to the next `;`
+        i = skip_space(s, end);
+        if s.get(i).is_some_and(|&c| c != b';') || count >= limit {
+            return Fast::Unsure;
+        }
+        count += 1;
+    }
+}
+
+/// Whether [`strip_comments`] finds a comment in `s`, read from outside any quotes.
+fn has_comment(s: &[u8]) -> bool {
+    if memchr::memchr(b'(', s).is_none() {
+        return false;
+    }
+    let mut quoted = false;
+    let mut i = 0;
+    while let Some(&c) = s.get(i) {
+        if quoted {
+            match c {
+                b'\\' => i += 1,
+                b'"' => quoted = false,
+                _ => {}
+            }
+        } else {
+            match c {
+                b'(' => return true,
+                b'"' => quoted = true,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    false
+}
+
+/// The boundary of a multipart type by [`split_params`] itself, when the parameters `rest`
+/// have neither a comment nor an RFC 2231 `*`; the general rules otherwise.
+fn light_boundary<'a>(
+    raw: &'a [u8],
+    rest: &'a [u8],
+    class: TypeClass,
+    max_params: usize,
+) -> Option<LightType<'a>> {
+    if memchr::memchr(b'*', rest).is_some() || has_comment(rest) {
+        return light_general(raw, max_params);
+    }
+    let mut boundary: Option<&[u8]> = None;
+    let mut decodable = true;
+    let hit = split_params(rest, max_params, |p| {
+        if boundary.is_none() && p.name.eq_ignore_ascii_case(b"boundary") {
+            match p.value {
+                Cow::Borrowed(b) if is_plain_value(b) => boundary = Some(b),
+                _ => decodable = false,
+            }
+        }
+    });
+    if !decodable {
+        return light_general(raw, max_params);
+    }
+    let boundary = boundary.filter(|b| !b.is_empty()).map(Cow::Borrowed);
+    Some(LightType { class, hit, boundary })
 }
 
 /// Whether parameters in `rest` could reach the limit: every parameter takes at least two
@@ -943,5 +1160,299 @@ mod tests {
         let (c, hit) = parse_content_type(s.as_bytes(), 10).unwrap();
         assert!(hit);
         assert_eq!(c.param("p"), Some("xxxxxxxxxx"));
+    }
+}
+
+#[cfg(test)]
+mod light_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What the tree needs of a Content-Type, from the general parse.
+    fn general(v: &[u8], max: usize) -> Option<(TypeClass, Option<Vec<u8>>, bool)> {
+        parse_content_type_opts(v, max, TextOptions::default()).map(|(ct, hit)| {
+            let class = TypeClass::of(&ct);
+            let boundary = matches!(class, TypeClass::Multipart | TypeClass::Digest)
+                .then(|| ct.boundary().map(|b| b.as_bytes().to_vec()))
+                .flatten();
+            (class, boundary, hit)
+        })
+    }
+
+    /// The same from the light parse.
+    fn light(v: &[u8], max: usize) -> Option<(TypeClass, Option<Vec<u8>>, bool)> {
+        parse_content_type_light(v, max).map(|l| (l.class, l.boundary.map(|b| b.to_vec()), l.hit))
+    }
+
+    fn agree(v: &[u8], max: usize) {
+        assert_eq!(light(v, max), general(v, max), "{:?} max {max}", String::from_utf8_lossy(v));
+    }
+
+    #[test]
+    fn light_agrees_on_known_shapes() {
+        let values: &[&[u8]] = &[
+            b" text/plain; charset=us-ascii",
+            b" text/plain; charset=\"us-ascii\" ; format=\"flowed\"",
+            b" multipart/mixed; boundary=\"BOUNDARY\"",
+            b" multipart/report; boundary=\"Boundary_(ID_PGS2F2a+z+/jL7hupKgRhA)\"",
+            b" multipart/report; boundary=\"Boundary_(ID_PGS2F2a+z+/jL7hupKgRhA)\" (c)",
+            b" multipart/report; boundary=Boundary_(ID_PGS2F2a)",
+            b" multipart/report; a=\"x(\" boundary=\"b\"",
+            b" multipart/report; a=x\"y; boundary=(c)z\"",
+            b" multipart/report; a=\"x\\\"(\"; boundary=b",
+            b" multipart/report; a=\"x\\\\\"(c); boundary=b",
+            b" multipart/report; a=\"x\"(c); boundary=b",
+            b" multipart/report; a=\"x\" y=z; boundary=b",
+            b" multipart/report; boundary=\"abc ",
+            b" multipart/report; boundary=\"abc(",
+            b" multipart/report; boundary=abc \r\n ",
+            b" multipart/report; boundary=abc b=c",
+            b" multipart/report; boundary=abc\t ; b=c",
+            b" multipart/report; boundary==_abc=",
+            b" multipart/report; boundary=\"a?b\"",
+            b" multipart/report; boundary=a?b",
+            b" multipart/report; boundary=\"caf\xc3\xa9\"",
+            b" multipart/report; boundary=\"caf\xc3\"",
+            b" multipart/report; boundary",
+            b" multipart/report; boundary; boundary=x",
+            b" multipart/report; boundary=; boundary=x",
+            b" multipart/report; Boundary=x; boundary=y",
+            b" multipart/report; =x; boundary=y",
+            b" multipart/report; boundary =x",
+            b" multipart/report; boundary= x",
+            b" multipart/report; boundary*=us-ascii''x",
+            b" multipart/report; a*=x; boundary=y",
+            b" multipart/report; a=\"*\"; boundary=y",
+            b" multipart/report;\r\n\tboundary=\"x\"\r",
+            b" multipart/\r\n mixed; boundary=x",
+            b" multipart/mixed (c); boundary=x",
+            b" multipart/mixed; boundary=x (c)",
+            b" multipart /mixed; boundary=x",
+            b" multipart/mixed/x; boundary=x",
+            b" multipart/; boundary=x",
+            b" /mixed; boundary=x",
+            b" \"multipart/mixed\"; boundary=x",
+            b" multipart/digest; boundary=x",
+            b" MULTIPART/DIGEST; boundary=x",
+            b" message/rfc822",
+            b" Message/Global",
+            b" message/partial; id=x",
+            b" text",
+            b"",
+            b" ",
+            b"a/b",
+            b"a/b ",
+            b" a/b\r",
+            b" text/plain\x0b",
+            b" text/pl\xc3\xa9in",
+            b" text/plain\x7f",
+            b" text/plain(c)",
+            b" text/plain(c",
+        ];
+        for v in values {
+            for max in 0..4 {
+                agree(v, max);
+            }
+            agree(v, 1000);
+        }
+    }
+
+    #[test]
+    fn light_takes_a_parenthesis_in_a_quoted_boundary_as_text() {
+        let v = b" multipart/report; boundary=\"Boundary_(ID_PGS2F2a+z+/jL7hupKgRhA)\"";
+        let l = parse_content_type_light(v, 1000).unwrap();
+        assert_eq!(l.class, TypeClass::Multipart);
+        assert!(!l.hit);
+        assert_eq!(l.boundary.as_deref(), Some(&b"Boundary_(ID_PGS2F2a+z+/jL7hupKgRhA)"[..]));
+        // outside the quotes it is a comment
+        let v = b" multipart/report; boundary=\"Boundary_\"(ID_PGS2F2a+z+/jL7hupKgRhA)";
+        let l = parse_content_type_light(v, 1000).unwrap();
+        assert_eq!(l.boundary.as_deref(), Some(&b"Boundary_"[..]));
+    }
+
+    /// Pieces of Content-Type values, mixing the shapes the light parse reads differently.
+    fn arb_value() -> impl Strategy<Value = Vec<u8>> {
+        let head = prop_oneof![
+            Just(&b" multipart/mixed"[..]),
+            Just(&b" MultiPart/Digest"[..]),
+            Just(&b" multipart/digest"[..]),
+            Just(&b" multipart /alternative"[..]),
+            Just(&b" multipart/mixed (c)"[..]),
+            Just(&b" multipart(c)/mixed"[..]),
+            Just(&b" multipart/\r\n mixed"[..]),
+            Just(&b"multipart/related"[..]),
+            Just(&b" \"multipart/mixed\""[..]),
+            Just(&b" multipart/mi\"xed"[..]),
+            Just(&b" multipart/"[..]),
+            Just(&b" text/plain"[..]),
+            Just(&b" text/plain "[..]),
+            Just(&b" Text/HTML\t"[..]),
+            Just(&b" message/rfc822"[..]),
+            Just(&b" MESSAGE/global"[..]),
+            Just(&b" message/partial"[..]),
+            Just(&b" a/b/c"[..]),
+            Just(&b" text"[..]),
+            Just(&b" /x"[..]),
+            Just(&b""[..]),
+            Just(&b" x\x01/y\xff"[..]),
+        ];
+        let param = prop_oneof![
+            Just(&b"; boundary=b"[..]),
+            Just(&b"; boundary=\"b\""[..]),
+            Just(&b"; boundary=\"b(c)d\""[..]),
+            Just(&b"; boundary=\"b\\\"c\""[..]),
+            Just(&b"; boundary=\"b\\(c\""[..]),
+            Just(&b"; boundary=(c)b"[..]),
+            Just(&b"; boundary=\"(c\""[..]),
+            Just(&b"; boundary=\"b\" (c)"[..]),
+            Just(&b"; boundary=\"b\"x"[..]),
+            Just(&b"; boundary=\"b"[..]),
+            Just(&b"; boundary="[..]),
+            Just(&b"; boundary=\"\""[..]),
+            Just(&b"; boundary=\"a b\""[..]),
+            Just(&b"; boundary=\"a?b\""[..]),
+            Just(&b"; boundary==?utf-8?q?b?="[..]),
+            Just(&b"; boundary=\"\xc3\xa9\""[..]),
+            Just(&b"; boundary=\"\xc3\""[..]),
+            Just(&b"; boundary*=utf-8''b"[..]),
+            Just(&b"; boundary*0=b; boundary*1=c"[..]),
+            Just(&b"; boundary*0*=utf-8''b%41"[..]),
+            Just(&b"; BOUNDARY=c"[..]),
+            Just(&b"; boundary = c"[..]),
+            Just(&b"; boundary"[..]),
+            Just(&b" (comment)"[..]),
+            Just(&b" (a \"quoted\" comment)"[..]),
+            Just(&b" (a (nested) comment)"[..]),
+            Just(&b" (unclosed"[..]),
+            Just(&b" )"[..]),
+            Just(&b"\""[..]),
+            Just(&b"\\"[..]),
+            Just(&b"; charset=utf-8"[..]),
+            Just(&b"; charset=\"utf-8\""[..]),
+            Just(&b"; name=\"a;b\""[..]),
+            Just(&b"; name=\"a*b\""[..]),
+            Just(&b"; x*=a"[..]),
+            Just(&b"\r\n\t; boundary=b"[..]),
+            Just(&b"\r\n "[..]),
+            Just(&b"\r"[..]),
+            Just(&b" "[..]),
+            Just(&b"\x0c"[..]),
+            Just(&b";;"[..]),
+            Just(&b";"[..]),
+            Just(&b"; a=1 b=2"[..]),
+            Just(&b"; a=1 ; b=2"[..]),
+            Just(&b"; a=1 b"[..]),
+            Just(&b"; =1"[..]),
+            Just(&b"; x"[..]),
+            Just(&b"; x y"[..]),
+            Just(&b"; a=x=y"[..]),
+            Just(&b"; a=\xff"[..]),
+            Just(&b"; a=\x7f"[..]),
+            Just(&b"; a=\x01"[..]),
+        ];
+        (head, proptest::collection::vec(param, 0..8)).prop_map(|(h, ps)| {
+            let mut v = h.to_vec();
+            for p in ps {
+                v.extend_from_slice(p);
+            }
+            v
+        })
+    }
+
+    /// Values of octets that mean something to one of the parses.
+    fn arb_octets() -> impl Strategy<Value = Vec<u8>> {
+        let pieces = prop_oneof![
+            Just(&b" "[..]),
+            Just(&b"\t"[..]),
+            Just(&b"\r\n "[..]),
+            Just(&b"\r"[..]),
+            Just(&b"\n"[..]),
+            Just(&b";"[..]),
+            Just(&b"="[..]),
+            Just(&b"\""[..]),
+            Just(&b"("[..]),
+            Just(&b")"[..]),
+            Just(&b"\\"[..]),
+            Just(&b"*"[..]),
+            Just(&b"?"[..]),
+            Just(&b"/"[..]),
+            Just(&b"'"[..]),
+            Just(&b"%41"[..]),
+            Just(&b"\xc3\xa9"[..]),
+            Just(&b"\xff"[..]),
+            Just(&b"\x00"[..]),
+            Just(&b"\x0b"[..]),
+            Just(&b"\x0c"[..]),
+            Just(&b"\x7f"[..]),
+            Just(&b"x"[..]),
+            Just(&b"0"[..]),
+            Just(&b"boundary"[..]),
+            Just(&b"Boundary"[..]),
+            Just(&b"multipart"[..]),
+            Just(&b"message"[..]),
+            Just(&b"digest"[..]),
+            Just(&b"rfc822"[..]),
+            Just(&b"text/plain"[..]),
+            Just(&b"multipart/mixed"[..]),
+        ];
+        proptest::collection::vec(pieces, 0..16).prop_map(|ps| ps.concat())
+    }
+
+    /// Many parameters, around any small limit.
+    fn arb_many() -> impl Strategy<Value = Vec<u8>> {
+        let head = prop_oneof![
+            Just(&b" multipart/mixed"[..]),
+            Just(&b" text/plain"[..]),
+            Just(&b" message/rfc822"[..]),
+        ];
+        let param = prop_oneof![
+            Just(&b"; a=1"[..]),
+            Just(&b";a=\"1\""[..]),
+            Just(&b"; b"[..]),
+            Just(&b";"[..]),
+            Just(&b" c=2"[..]),
+            Just(&b"; boundary=x"[..]),
+            Just(&b"; boundary=\"(y)\""[..]),
+            Just(&b"; (c)"[..]),
+            Just(&b"; (d=1)"[..]),
+            Just(&b"; =2"[..]),
+            Just(&b"; e*=3"[..]),
+        ];
+        (head, proptest::collection::vec(param, 0..12)).prop_map(|(h, ps)| {
+            let mut v = h.to_vec();
+            for p in ps {
+                v.extend_from_slice(p);
+            }
+            v
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn light_agrees_with_the_general_parse(v in arb_value(), max in 0usize..6) {
+            prop_assert_eq!(light(&v, max), general(&v, max));
+            prop_assert_eq!(light(&v, 1000), general(&v, 1000));
+        }
+
+        #[test]
+        fn light_agrees_on_odd_octets(v in arb_octets(), max in 0usize..4) {
+            prop_assert_eq!(light(&v, max), general(&v, max));
+            prop_assert_eq!(light(&v, 1000), general(&v, 1000));
+        }
+
+        #[test]
+        fn light_agrees_around_the_limit(v in arb_many(), max in 0usize..12) {
+            prop_assert_eq!(light(&v, max), general(&v, max));
+        }
+
+        #[test]
+        fn light_agrees_on_any_octets(v in proptest::collection::vec(any::<u8>(), 0..40), max in 0usize..4) {
+            let mut m = b" multipart/mixed; ".to_vec();
+            m.extend_from_slice(&v);
+            prop_assert_eq!(light(&m, max), general(&m, max));
+            prop_assert_eq!(light(&v, max), general(&v, max));
+        }
     }
 }

@@ -51,6 +51,39 @@ pub(crate) fn word_at(s: &[u8], i: usize) -> Option<u64> {
     s.get(i..).and_then(<[u8]>::first_chunk::<8>).map(|w| u64::from_le_bytes(*w))
 }
 
+/// The eight octets of `s` from `i` as a little-endian word, zero octets standing in for
+/// those past the end of `s`.
+pub(crate) fn word_padded(s: &[u8], i: usize) -> u64 {
+    if let Some(w) = word_at(s, i) {
+        return w;
+    }
+    let left = s.len().saturating_sub(i);
+    if left == 0 {
+        return 0;
+    }
+    // the last eight octets, shifted down to the ones from `i` (1 to 7 of them)
+    if let Some(w) = s.len().checked_sub(8).and_then(|j| word_at(s, j)) {
+        return w >> (8 * (8 - left));
+    }
+    s.get(i..).unwrap_or_default().iter().rev().fold(0, |w, &c| (w << 8) | u64::from(c))
+}
+
+/// The high bit of every octet of `x` below `lo` (1 to 0x7F), at 0x7F and above, or equal to
+/// one of `cs` (ASCII): exact for all eight octets, so that clearing the lowest set bit
+/// leaves the next such octet marked. Adding to octets of seven bits never carries into the
+/// next one.
+pub(crate) fn stops_exact<const N: usize>(x: u64, lo: u8, cs: [u8; N]) -> u64 {
+    const SEVEN: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let y = x & SEVEN;
+    // the high bit of `keep` survives for octets at or above `lo` and unequal to every `cs`
+    let mut keep = y + LOW * u64::from(0x80 - lo);
+    for c in cs {
+        keep &= (y ^ (LOW * u64::from(c))) + SEVEN;
+    }
+    // `y + LOW` carries into the high bit for 0x7F (and 0xFF); `x` has it from 0x80 up
+    (!keep | (y + LOW) | x) & HIGH
+}
+
 /// Whether `name` is `lower` ignoring ASCII case, for a `lower` of lowercase letters, digits
 /// and dashes and a `name` of printable octets (field names, media types): setting the 0x20
 /// bit of each octet lowercases letters and maps no other printable octet onto a letter, a
@@ -92,6 +125,42 @@ mod tests {
                         assert_eq!((m != 0).then(|| first(m)), expect, "{w:?} equal {c}");
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn exact_stops_mark_every_octet() {
+        let cs = [b'/', b';', b'"'];
+        for pos in 0..8 {
+            for v in 0..=255u8 {
+                for fill in [0x21u8, 0x41, 0x7E, 0x00, 0x20, 0x2F, 0x7F, 0x80, 0xFF] {
+                    let mut w = [fill; 8];
+                    w[pos] = v;
+                    let x = u64::from_le_bytes(w);
+                    for lo in [0x20u8, 0x21] {
+                        let m = stops_exact(x, lo, cs);
+                        for (k, &c) in w.iter().enumerate() {
+                            let stop = c < lo || c >= 0x7F || cs.contains(&c);
+                            assert_eq!(m >> (8 * k + 7) & 1 == 1, stop, "{w:?} {lo} at {k}");
+                        }
+                        assert_eq!(m & !HIGH, 0);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn padded_words_hold_the_octets_left() {
+        let s: Vec<u8> = (1..=20).collect();
+        for len in 0..=s.len() {
+            for i in 0..=len + 2 {
+                let mut w = [0u8; 8];
+                for (k, d) in w.iter_mut().enumerate() {
+                    *d = s[..len].get(i + k).copied().unwrap_or(0);
+                }
+                assert_eq!(word_padded(&s[..len], i), u64::from_le_bytes(w), "{len} {i}");
             }
         }
     }
