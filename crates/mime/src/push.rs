@@ -435,8 +435,10 @@ fn next_line_dash_finds_every_position() {
 }
 
 fn strip_eol(b: &[u8]) -> &[u8] {
-    let b = b.strip_suffix(b"\n").unwrap_or(b);
-    b.strip_suffix(b"\r").unwrap_or(b)
+    match b {
+        [rest @ .., b'\r', b'\n'] | [rest @ .., b'\n' | b'\r'] => rest,
+        _ => b,
+    }
 }
 
 /// The first Content-Type and Content-Transfer-Encoding of the open header, and where a
@@ -867,9 +869,9 @@ impl Parser {
             return 0;
         }
         // Fast path: a line opening a field with a name that starts with a letter (neither
-        // a delimiter, nor an empty line, nor a continuation), when not at the first line
-        // of a message (which may be an mbox `From ` line).
-        if self.hdr_bytes > 0
+        // a delimiter, nor an empty line, nor a continuation), unless it may be an mbox
+        // `From ` line (the first line of a header starting so).
+        if (self.hdr_bytes > 0 || !content.starts_with(b"From "))
             && let Some((name_len, colon)) = field_name(content)
         {
             self.flush_field(data, sink);
