@@ -364,6 +364,12 @@ fn field_name_equals_an_octet_by_octet_reading() {
                     v[at] = stop;
                     v.extend_from_slice(tail);
                     assert_eq!(field_name(&v), reference(&v), "{v:?}");
+                    // read with its line ending, a line names the same field
+                    for eol in [&b"\n"[..], b"\r\n", b"\r"] {
+                        let mut line = v.clone();
+                        line.extend_from_slice(eol);
+                        assert_eq!(field_name(&line), reference(&v), "{line:?}");
+                    }
                 }
             }
         }
@@ -863,16 +869,16 @@ impl Parser {
         sink: &mut impl FnMut(Event<'_>),
     ) -> usize {
         let line = data.get(p..p + len).unwrap_or_default();
-        let content = strip_eol(line);
         if self.hdr_bytes + line.len() > self.limits.max_header_size {
             self.header_overflow(data, off, sink);
             return 0;
         }
         // Fast path: a line opening a field with a name that starts with a letter (neither
         // a delimiter, nor an empty line, nor a continuation), unless it may be an mbox
-        // `From ` line (the first line of a header starting so).
-        if (self.hdr_bytes > 0 || !content.starts_with(b"From "))
-            && let Some((name_len, colon)) = field_name(content)
+        // `From ` line (the first line of a header starting so). The name ends before the
+        // line ending, so the line is read with it.
+        if (self.hdr_bytes > 0 || !line.starts_with(b"From "))
+            && let Some((name_len, colon)) = field_name(line)
         {
             self.flush_field(data, sink);
             if name_len != colon {
@@ -894,6 +900,7 @@ impl Parser {
             self.field_add(data, p, len);
             return len;
         }
+        let content = strip_eol(line);
         let message_start = self.frames.last().is_some_and(|f| f.message_start);
         if let Some(f) = self.frames.last_mut() {
             f.message_start = false;
