@@ -506,17 +506,89 @@ fn split_params<'a>(s: &'a [u8], limit: usize, mut each: impl FnMut(RawParam<'a>
     hit
 }
 
-/// Parses parameters with RFC 2231 reassembly. Returns the params and whether the limit hit.
-#[allow(clippy::many_single_char_names)]
-pub(crate) fn parse_params(s: &[u8], limit: usize, opts: TextOptions) -> (Vec<Param>, bool) {
-    // (base name, section number, extended, value, order of first appearance)
-    struct Sec<'a> {
-        base: String,
-        num: Option<u32>,
-        ext: bool,
-        value: Cow<'a, [u8]>,
-        order: usize,
+/// A parameter as written, RFC 2231 style: base name, section number, extended or not,
+/// value, order of appearance.
+struct Sec<'a> {
+    base: String,
+    num: Option<u32>,
+    ext: bool,
+    value: Cow<'a, [u8]>,
+    order: usize,
+}
+
+/// The lowercase base name, RFC 2231 section number and extended flag (`*` at the end) of a
+/// parameter name as written.
+fn section_of(name: &[u8]) -> (String, Option<u32>, bool) {
+    let interned = intern_param(name);
+    let mut name: &str = &interned;
+    let mut ext = false;
+    if let Some(n) = name.strip_suffix('*') {
+        name = n;
+        ext = true;
     }
+    let (base, num) = match name.rfind('*') {
+        Some(star) => {
+            let (b, n) = name.split_at(star);
+            match n.get(1..).and_then(|d| d.parse::<u32>().ok()) {
+                Some(num) => (b, Some(num)),
+                None => (name, None),
+            }
+        }
+        None => (name, None),
+    };
+    (base.to_string(), num, ext)
+}
+
+/// The value and language of one parameter from its entries, given sorted by (section or
+/// not, section number, appearance): the sections joined when there are any (RFC 2231
+/// section 3), the first entry otherwise. Line breaks are removed (no header injection
+/// through a decoded parameter, a file name say).
+fn group_value<'s, 'a: 's>(
+    group: impl Iterator<Item = (bool, u32, &'s Sec<'a>)> + Clone,
+    opts: TextOptions,
+) -> (String, Option<String>) {
+    let has_sections = group.clone().any(|e| e.0);
+    let mut language = None;
+    let value = if has_sections {
+        let mut bytes = Vec::new();
+        let mut cs: Option<String> = None;
+        let mut last: Option<u32> = None;
+        for (sec, num, s) in group {
+            if !sec || last == Some(num) {
+                continue; // plain duplicate or repeated section
+            }
+            last = Some(num);
+            let mut v: &[u8] = &s.value;
+            if s.ext && num == 0 {
+                let (c, l, rest) = split_ext(v);
+                cs = c;
+                language = l;
+                v = rest;
+            }
+            if s.ext {
+                bytes.extend_from_slice(&transfer::percent(v));
+            } else {
+                bytes.extend_from_slice(v);
+            }
+        }
+        decode_ext(cs.as_deref(), &bytes, opts.raw)
+    } else if let Some((_, _, first)) = group.clone().next() {
+        if first.ext {
+            let (cs, l, rest) = split_ext(&first.value);
+            language = l;
+            decode_ext(cs.as_deref(), &transfer::percent(rest), opts.raw)
+        } else {
+            param_phrase(&first.value, opts)
+        }
+    } else {
+        String::new()
+    };
+    let value = if value.contains(['\r', '\n']) { value.replace(['\r', '\n'], "") } else { value };
+    (value, language)
+}
+
+/// Parses parameters with RFC 2231 reassembly. Returns the params and whether the limit hit.
+pub(crate) fn parse_params(s: &[u8], limit: usize, opts: TextOptions) -> (Vec<Param>, bool) {
     if memchr::memchr(b'*', s).is_none() {
         // no RFC 2231 section anywhere: every parameter stands alone
         let mut out = Vec::new();
@@ -533,24 +605,8 @@ pub(crate) fn parse_params(s: &[u8], limit: usize, opts: TextOptions) -> (Vec<Pa
     let hit = split_params(s, limit, |p| raw.push(p));
     let mut secs: Vec<Sec<'_>> = Vec::with_capacity(raw.len());
     for (order, p) in raw.into_iter().enumerate() {
-        let interned = intern_param(p.name);
-        let mut name: &str = &interned;
-        let mut ext = false;
-        if let Some(n) = name.strip_suffix('*') {
-            name = n;
-            ext = true;
-        }
-        let (base, num) = match name.rfind('*') {
-            Some(star) => {
-                let (b, n) = name.split_at(star);
-                match n.get(1..).and_then(|d| d.parse::<u32>().ok()) {
-                    Some(num) => (b, Some(num)),
-                    None => (name, None),
-                }
-            }
-            None => (name, None),
-        };
-        secs.push(Sec { base: base.to_string(), num, ext, value: p.value, order });
+        let (base, num, ext) = section_of(p.name);
+        secs.push(Sec { base, num, ext, value: p.value, order });
     }
     // Stable sort by base name then section, keeping first-appearance order of names.
     let mut first_order: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
@@ -580,42 +636,10 @@ pub(crate) fn parse_params(s: &[u8], limit: usize, opts: TextOptions) -> (Vec<Pa
             end += 1;
         }
         let group = idx.get(k..end).unwrap_or_default();
-        let has_sections = group.iter().any(|e| e.1);
-        let mut language = None;
-        let value = if has_sections {
-            let mut bytes = Vec::new();
-            let mut cs: Option<String> = None;
-            let mut last: Option<u32> = None;
-            for &(_, sec, num, j) in group {
-                if !sec || last == Some(num) {
-                    continue; // plain duplicate or repeated section
-                }
-                last = Some(num);
-                let Some(s) = secs.get(j) else { continue };
-                let mut v: &[u8] = &s.value;
-                if s.ext && num == 0 {
-                    let (c, l, rest) = split_ext(v);
-                    cs = c;
-                    language = l;
-                    v = rest;
-                }
-                if s.ext {
-                    bytes.extend_from_slice(&transfer::percent(v));
-                } else {
-                    bytes.extend_from_slice(v);
-                }
-            }
-            decode_ext(cs.as_deref(), &bytes, opts.raw)
-        } else if first.ext {
-            let (cs, l, rest) = split_ext(&first.value);
-            language = l;
-            decode_ext(cs.as_deref(), &transfer::percent(rest), opts.raw)
-        } else {
-            param_phrase(&first.value, opts)
-        };
-        // no header injection through a decoded parameter (a file name, say)
-        let value =
-            if value.contains(['\r', '\n']) { value.replace(['\r', '\n'], "") } else { value };
+        let (value, language) = group_value(
+            group.iter().filter_map(|&(_, sec, num, j)| secs.get(j).map(|s| (sec, num, s))),
+            opts,
+        );
         out.push(Param {
             name: Cow::Owned(first.base.clone()),
             value: Cow::Owned(value),
@@ -731,18 +755,14 @@ pub(crate) struct LightType<'a> {
     pub(crate) boundary: Option<Cow<'a, [u8]>>,
 }
 
-/// Octets a Content-Type head is scanned to: the slash, the `;` ending the head, and the
-/// comment and quote only the general rules read (with every octet outside graphic ASCII).
-const HEAD_STOPS: [u8; 4] = [b'/', b';', b'(', b'"'];
-
 /// Octets ending a parameter name or an unquoted value in [`fast_boundary`]: `=` and `;`,
-/// and what it leaves to the exact reading (comments, quotes, RFC 2231 stars; with every
-/// octet outside graphic ASCII).
+/// and what it leaves to the exact reading (comments, quotes, RFC 2231 stars; with white
+/// space, controls and non-ASCII).
 const TOKEN_STOPS: [u8; 5] = [b'=', b';', b'(', b'"', b'*'];
 
 /// Octets ending a quoted value in [`fast_boundary`]: the closing quote, and what it leaves
 /// to the exact reading (quoted-pairs, RFC 2231 stars, the `?` of an encoded word; with
-/// controls, DEL and non-ASCII).
+/// controls and non-ASCII).
 const QUOTED_STOPS: [u8; 4] = [b'"', b'\\', b'*', b'?'];
 
 /// `boundary`, as a word.
@@ -751,11 +771,11 @@ const BOUNDARY: u64 = u64::from_le_bytes(*b"boundary");
 /// Six octets of a word.
 const LOW6: u64 = 0xFFFF_FFFF_FFFF;
 
-/// The index of the first octet of `s` from `i` below `lo`, from 0x7F up or among `cs`, or
+/// The index of the first octet of `s` from `i` below `lo`, from 0x80 up or among `cs`, or
 /// the length of `s`. Eight octets at a time.
 fn scan<const N: usize>(s: &[u8], mut i: usize, lo: u8, cs: [u8; N]) -> usize {
     while i < s.len() {
-        let m = crate::swar::stops_exact(crate::swar::word_padded(s, i), lo, cs);
+        let m = crate::swar::stops_first(crate::swar::word_padded(s, i), lo, cs);
         if m != 0 {
             // a mark in the zero octets past the end is the end
             return (i + crate::swar::first(m)).min(s.len());
@@ -781,40 +801,35 @@ fn skip_space(s: &[u8], mut i: usize) -> usize {
 pub(crate) fn parse_content_type_light(raw: &[u8], max_params: usize) -> Option<LightType<'_>> {
     use crate::swar::{LOW, first, stops_exact, word_padded};
     let len = raw.len();
-    let mut start = 0;
-    while raw.get(start).is_some_and(u8::is_ascii_whitespace) {
-        start += 1;
-    }
-    // the head read eight octets at a time, its octets marked exactly: the slash must be the
-    // first mark and the `;` (or the end) the next
+    // the one space after the colon (any other white space is read by the odd head's rules)
+    let start = usize::from(raw.first() == Some(&b' '));
+    // the head eight octets at a time, marking exactly every octet below `0` (the slash, the
+    // quote and the parenthesis among them) or from DEL up, and the `;`: the type, one
+    // slash, the subtype, then the `;` or the end
     let head = word_padded(raw, start);
     let mut base = start;
-    let mut m = stops_exact(head, 0x21, HEAD_STOPS);
-    let slash = loop {
-        if m != 0 {
-            break base + first(m);
-        }
-        base += 8;
-        if base >= len {
-            break len;
-        }
-        m = stops_exact(word_padded(raw, base), 0x21, HEAD_STOPS);
-    };
-    if slash == start || raw.get(slash) != Some(&b'/') {
-        return light_odd_head(raw, max_params);
-    }
-    m &= m.wrapping_sub(1);
+    let mut m = stops_exact(head, b'0', [b';']);
+    let mut slash = 0;
     let semi = loop {
-        if m != 0 {
-            break (base + first(m)).min(len);
+        if m == 0 {
+            base += 8;
+            if base >= len {
+                break len;
+            }
+            m = stops_exact(word_padded(raw, base), b'0', [b';']);
+            continue;
         }
-        base += 8;
-        if base >= len {
-            break len;
+        let p = base + first(m);
+        m &= m - 1;
+        match raw.get(p) {
+            // the zero octets past the end mark the end
+            None | Some(b';') => break p.min(len),
+            Some(b'/') if slash == 0 && p > start => slash = p,
+            Some(b'!' | b'#'..=b'\'' | b')'..=b'.') => {}
+            _ => return light_odd_head(raw, max_params),
         }
-        m = stops_exact(word_padded(raw, base), 0x21, HEAD_STOPS);
     };
-    if semi == slash + 1 || raw.get(semi).is_some_and(|&c| c != b';') {
+    if slash == 0 || slash + 1 == semi {
         return light_odd_head(raw, max_params);
     }
     // the class from the length of the type, then its first word (every octet graphic)
@@ -839,10 +854,18 @@ pub(crate) fn parse_content_type_light(raw: &[u8], max_params: usize) -> Option<
         }
         _ => TypeClass::Leaf,
     };
+    let rest = raw.get(semi..).unwrap_or_default();
     if matches!(class, TypeClass::Multipart | TypeClass::Digest) {
-        return light_multipart(raw, semi, class, max_params);
+        return match leading_boundary(rest, max_params) {
+            Fast::Boundary(b) => Some(LightType {
+                class,
+                hit: false,
+                boundary: b.filter(|b| !b.is_empty()).map(Cow::Borrowed),
+            }),
+            Fast::Unsure => light_multipart(raw, semi, class, max_params),
+        };
     }
-    if could_hit(raw.get(semi..).unwrap_or_default(), max_params) {
+    if could_hit(rest, max_params) {
         return Some(light_counted(raw, class, max_params));
     }
     Some(LightType { class, hit: false, boundary: None })
@@ -905,6 +928,31 @@ enum Fast<'a> {
     Boundary(Option<&'a [u8]>),
     /// The parameters need the exact reading.
     Unsure,
+}
+
+/// [`fast_boundary`] for the shape of most multipart types: `; boundary="text"` first,
+/// the limit out of reach. The first boundary decides, and after its closing quote only a
+/// `*` could change it.
+fn leading_boundary(s: &[u8], limit: usize) -> Fast<'_> {
+    if could_hit(s, limit) {
+        return Fast::Unsure;
+    }
+    // after the `;`, white space (a fold maybe)
+    let mut i = 1;
+    while matches!(s.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+        i += 1;
+    }
+    let name = crate::swar::word_padded(s, i) | (crate::swar::LOW * 0x20);
+    if name != BOUNDARY || s.get(i + 8) != Some(&b'=') || s.get(i + 9) != Some(&b'"') {
+        return Fast::Unsure;
+    }
+    let open = i + 10;
+    let close = scan(s, open, 0x20, QUOTED_STOPS);
+    let after = s.get(close + 1..).unwrap_or_default();
+    if s.get(close) != Some(&b'"') || (!after.is_empty() && after.contains(&b'*')) {
+        return Fast::Unsure;
+    }
+    Fast::Boundary(s.get(open..close))
 }
 
 /// The first `boundary` of the parameters `s` (from the `;` ending the head) as
@@ -1014,8 +1062,11 @@ fn light_boundary<'a>(
     class: TypeClass,
     max_params: usize,
 ) -> Option<LightType<'a>> {
-    if memchr::memchr(b'*', rest).is_some() || has_comment(rest) {
+    if has_comment(rest) {
         return light_general(raw, max_params);
+    }
+    if memchr::memchr(b'*', rest).is_some() {
+        return Some(light_sections(rest, class, max_params));
     }
     let mut boundary: Option<&[u8]> = None;
     let mut decodable = true;
@@ -1032,6 +1083,35 @@ fn light_boundary<'a>(
     }
     let boundary = boundary.filter(|b| !b.is_empty()).map(Cow::Borrowed);
     Some(LightType { class, hit, boundary })
+}
+
+/// The boundary of a multipart type whose parameters `rest` have an RFC 2231 `*` and no
+/// comment, by the general rules for the boundary's entries alone: every name whose base
+/// is `boundary` (`boundary*`, `boundary*0`, ...), sorted and joined as [`parse_params`]
+/// does.
+fn light_sections(rest: &[u8], class: TypeClass, max_params: usize) -> LightType<'static> {
+    let mut secs: Vec<Sec<'_>> = Vec::new();
+    let hit = split_params(rest, max_params, |p| {
+        // a base name of `boundary` starts the name, in ASCII
+        if p.name.get(..8).is_some_and(|n| n.eq_ignore_ascii_case(b"boundary")) {
+            let (base, num, ext) = section_of(p.name);
+            if base == "boundary" {
+                let order = secs.len();
+                secs.push(Sec { base, num, ext, value: p.value, order });
+            }
+        }
+    });
+    let mut idx: Vec<(bool, u32, usize)> =
+        secs.iter().map(|s| (s.num.is_some(), s.num.unwrap_or(0), s.order)).collect();
+    idx.sort_unstable();
+    let boundary = if idx.is_empty() {
+        None
+    } else {
+        let entries = idx.iter().filter_map(|&(sec, num, j)| secs.get(j).map(|s| (sec, num, s)));
+        let (value, _) = group_value(entries, TextOptions::default());
+        (!value.is_empty()).then(|| Cow::Owned(value.into_bytes()))
+    };
+    LightType { class, hit, boundary }
 }
 
 /// Whether parameters in `rest` could reach the limit: every parameter takes at least two
@@ -1221,6 +1301,20 @@ mod light_tests {
             b" multipart/report; boundary =x",
             b" multipart/report; boundary= x",
             b" multipart/report; boundary*=us-ascii''x",
+            b" multipart/signed; micalg*=ansi-x3.4-1968''pgp-md5;\n\tprotocol*=ansi-x3.4-1968''application%2Fpgp-signature;\n\tboundary*=\"ansi-x3.4-1968''EeQfGwPcQSOJBaQU\"",
+            b" multipart/report; boundary*1=y; boundary*0=x; boundary=z; boundary*1=w",
+            b" multipart/report; boundary*0*=utf-8''%41; boundary*1=\"b\\\"c\"",
+            b" multipart/report; boundary=\"b\"(c; d*=1)",
+            b" multipart/report; boundary=(c)b",
+            b" multipart/report; boundary=b(c)",
+            b" multipart/report; boundary=\"b\" junk; x*=1",
+            b" message/RFC822",
+            b" message/Rfc822x",
+            b" message/rfc82",
+            b" message/globa1",
+            b" multipart/DIGESTS",
+            b" Multipart/dIgEsT ; boundary=x",
+            b" multipart/digest;",
             b" multipart/report; a*=x; boundary=y",
             b" multipart/report; a=\"*\"; boundary=y",
             b" multipart/report;\r\n\tboundary=\"x\"\r",
@@ -1317,6 +1411,17 @@ mod light_tests {
             Just(&b"; boundary*=utf-8''b"[..]),
             Just(&b"; boundary*0=b; boundary*1=c"[..]),
             Just(&b"; boundary*0*=utf-8''b%41"[..]),
+            Just(&b"; BOUNDARY*=us-ascii'en'c"[..]),
+            Just(&b"; boundary*1=\"c\""[..]),
+            Just(&b"; boundary*=''"[..]),
+            Just(&b"; boundary*=x"[..]),
+            Just(&b"; Boundary*0*=''%0D%0Ab"[..]),
+            Just(&b"; boundary*+1=c"[..]),
+            Just(&b"; boundary*00=c"[..]),
+            Just(&b"; boundary**=c"[..]),
+            Just(&b"; boundary*x=c"[..]),
+            Just(&b"; boundaryx*=c"[..]),
+            Just(&b"; boundary\xc3\xa9*=c"[..]),
             Just(&b"; BOUNDARY=c"[..]),
             Just(&b"; boundary = c"[..]),
             Just(&b"; boundary"[..]),

@@ -84,6 +84,17 @@ pub(crate) fn stops_exact<const N: usize>(x: u64, lo: u8, cs: [u8; N]) -> u64 {
     (!keep | (y + LOW) | x) & HIGH
 }
 
+/// The high bit of octets of `x` below `lo` (1 to 0x80), from 0x80 up, or equal to one of
+/// `cs` (ASCII): exact at the lowest set bit, like [`below`] (below the first such octet
+/// nothing borrows, and nothing has its high bit).
+pub(crate) fn stops_first<const N: usize>(x: u64, lo: u8, cs: [u8; N]) -> u64 {
+    let mut m = x.wrapping_sub(LOW * u64::from(lo)) | x;
+    for c in cs {
+        m |= (x ^ (LOW * u64::from(c))).wrapping_sub(LOW);
+    }
+    m & HIGH
+}
+
 /// Whether `name` is `lower` ignoring ASCII case, for a `lower` of lowercase letters, digits
 /// and dashes and a `name` of printable octets (field names, media types): setting the 0x20
 /// bit of each octet lowercases letters and maps no other printable octet onto a letter, a
@@ -145,6 +156,25 @@ mod tests {
                             assert_eq!(m >> (8 * k + 7) & 1 == 1, stop, "{w:?} {lo} at {k}");
                         }
                         assert_eq!(m & !HIGH, 0);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn first_stops_mark_the_first_octet_exactly() {
+        let cs = [b'"', b'\\', b'*', b'?'];
+        for pos in 0..8 {
+            for v in 0..=255u8 {
+                for fill in [0x21u8, 0x41, 0x7E, 0x7F, 0x00, 0x20, 0x22, 0x80, 0xFF] {
+                    let mut w = [fill; 8];
+                    w[pos] = v;
+                    let x = u64::from_le_bytes(w);
+                    for lo in [1u8, 0x20, 0x21, 0x80] {
+                        let m = stops_first(x, lo, cs);
+                        let expect = w.iter().position(|&c| c < lo || c >= 0x80 || cs.contains(&c));
+                        assert_eq!((m != 0).then(|| first(m)), expect, "{w:?} {lo}");
                     }
                 }
             }
