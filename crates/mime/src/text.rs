@@ -388,16 +388,34 @@ fn unfold_runs(v: &[u8], first_break: usize, mut run: impl FnMut(usize, usize)) 
         }
         i += 8;
     }
-    for (k, &c) in v.iter().enumerate().skip(i) {
-        match c {
-            b'\r' | b'\n' => {
-                if k > start {
-                    run(start, k);
-                }
-                start = k + 1;
+    if i < v.len()
+        && let Some(last) = v.last_chunk::<8>()
+    {
+        // the last eight octets at once, those looked at already masked out
+        let x = u64::from_le_bytes(*last);
+        let new = u64::MAX << (8 * (i + 8 - v.len()));
+        question |= equal_exact(x, b'?') & new != 0;
+        let mut breaks = (equal_exact(x, b'\r') | equal_exact(x, b'\n')) & new;
+        while breaks != 0 {
+            let k = v.len() - 8 + first(breaks);
+            if k > start {
+                run(start, k);
             }
-            b'?' => question = true,
-            _ => {}
+            start = k + 1;
+            breaks &= breaks - 1;
+        }
+    } else {
+        for (k, &c) in v.iter().enumerate().skip(i) {
+            match c {
+                b'\r' | b'\n' => {
+                    if k > start {
+                        run(start, k);
+                    }
+                    start = k + 1;
+                }
+                b'?' => question = true,
+                _ => {}
+            }
         }
     }
     if v.len() > start {
