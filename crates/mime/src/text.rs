@@ -1157,6 +1157,9 @@ fn field_from<'a>(
 fn trim_decoded(out: &mut String) {
     let blank = |c: &&u8| matches!(c, b' ' | b'\t');
     let bytes = out.as_bytes();
+    if !bytes.first().is_some_and(|c| blank(&c)) && !bytes.last().is_some_and(|c| blank(&c)) {
+        return;
+    }
     // both cuts sit next to an ASCII octet: character boundaries
     let end = bytes.len() - bytes.iter().rev().take_while(blank).count();
     let lead = bytes.iter().take(end).take_while(blank).count();
