@@ -103,13 +103,27 @@ pub(crate) fn is_name(name: &[u8], lower: &[u8]) -> bool {
     if name.len() != lower.len() {
         return false;
     }
-    let (words, tail) = name.as_chunks::<8>();
-    let (lwords, ltail) = lower.as_chunks::<8>();
-    words
-        .iter()
-        .zip(lwords)
-        .all(|(w, l)| u64::from_le_bytes(*w) | (LOW * 0x20) == u64::from_le_bytes(*l))
-        && tail.iter().zip(ltail).all(|(&c, &l)| c | 0x20 == l)
+    let lower_word = |w: &[u8; 8]| u64::from_le_bytes(*w) | (LOW * 0x20);
+    let lower_half = |w: &[u8; 4]| u32::from_le_bytes(*w) | 0x2020_2020;
+    if let (Some(last), Some(llast)) = (name.last_chunk::<8>(), lower.last_chunk::<8>()) {
+        // whole words, then the last eight octets (overlapping the words when needed)
+        let (words, _) = name.as_chunks::<8>();
+        let (lwords, _) = lower.as_chunks::<8>();
+        return lower_word(last) == u64::from_le_bytes(*llast)
+            && words.iter().zip(lwords).all(|(w, l)| lower_word(w) == u64::from_le_bytes(*l));
+    }
+    match (name.first_chunk::<4>(), name.last_chunk::<4>()) {
+        // four to seven octets: the first four and the last four
+        (Some(head), Some(tail)) => {
+            let (Some(lhead), Some(ltail)) = (lower.first_chunk::<4>(), lower.last_chunk::<4>())
+            else {
+                return false;
+            };
+            lower_half(head) == u32::from_le_bytes(*lhead)
+                && lower_half(tail) == u32::from_le_bytes(*ltail)
+        }
+        _ => name.iter().zip(lower).all(|(&c, &l)| c | 0x20 == l),
+    }
 }
 
 #[cfg(test)]
@@ -198,8 +212,10 @@ mod tests {
     #[test]
     fn is_name_equals_ignoring_case_on_printable_names() {
         let names: &[&[u8]] =
-            &[b"content-type", b"content-transfer-encoding", b"x", b"ab-cd-ef-gh"];
-        for lower in names {
+            &[b"content-type", b"content-transfer-encoding", b"x", b"ab-cd-ef-gh", b"to", b"bcc"];
+        let more: &[&[u8]] = &[b"date", b"sender", b"subject", b"reply-to", b"in-reply-to"];
+        let names: Vec<&[u8]> = names.iter().chain(more).copied().collect();
+        for lower in &names {
             // every printable octet at every position of the name
             for pos in 0..lower.len() {
                 for c in 33..=126u8 {
