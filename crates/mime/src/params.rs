@@ -768,6 +768,9 @@ const QUOTED_STOPS: [u8; 4] = [b'"', b'\\', b'*', b'?'];
 /// `boundary`, as a word.
 const BOUNDARY: u64 = u64::from_le_bytes(*b"boundary");
 
+/// The letters of `text/pla`, for a comparison ignoring ASCII case.
+const TEXT_PLA_CASE: u64 = u64::from_le_bytes([0x20, 0x20, 0x20, 0x20, 0, 0x20, 0x20, 0x20]);
+
 /// Six octets of a word.
 const LOW6: u64 = 0xFFFF_FFFF_FFFF;
 
@@ -807,6 +810,20 @@ pub(crate) fn parse_content_type_light(raw: &[u8], max_params: usize) -> Option<
     // quote and the parenthesis among them) or from DEL up, and the `;`: the type, one
     // slash, the subtype, then the `;` or the end
     let head = word_padded(raw, start);
+    // `text/plain`, the type of most entities, then the `;` or the end: compared at once,
+    // or-ing 0x20 into the letters only (it lowercases them and maps nothing else onto one)
+    if head | TEXT_PLA_CASE == u64::from_le_bytes(*b"text/pla") {
+        let tail = word_padded(raw, start + 8);
+        if (tail | 0x2020) & 0xFF_FFFF == u64::from(u32::from_le_bytes(*b"in;\0"))
+            || (tail | 0x2020 == u64::from(u16::from_le_bytes(*b"in")) && start + 10 == len)
+        {
+            let rest = raw.get(start + 10..).unwrap_or_default();
+            if could_hit(rest, max_params) {
+                return Some(light_counted(raw, TypeClass::Leaf, max_params));
+            }
+            return Some(LightType { class: TypeClass::Leaf, hit: false, boundary: None });
+        }
+    }
     let mut base = start;
     let mut m = stops_exact(head, b'0', [b';']);
     let mut slash = 0;
@@ -838,8 +855,10 @@ pub(crate) fn parse_content_type_light(raw: &[u8], max_params: usize) -> Option<
         9 if lower == u64::from_le_bytes(*b"multipar")
             && raw.get(start + 8).is_some_and(|&c| c | 0x20 == b't') =>
         {
-            let sub = word_padded(raw, slash + 1) | (LOW * 0x20);
-            if semi - slash == 7 && sub & LOW6 == u64::from_le_bytes(*b"digest\0\0") {
+            if semi - slash == 7
+                && (word_padded(raw, slash + 1) | (LOW * 0x20)) & LOW6
+                    == u64::from_le_bytes(*b"digest\0\0")
+            {
                 TypeClass::Digest
             } else {
                 TypeClass::Multipart
@@ -930,9 +949,9 @@ enum Fast<'a> {
     Unsure,
 }
 
-/// [`fast_boundary`] for the shape of most multipart types: `; boundary="text"` first,
-/// the limit out of reach. The first boundary decides, and after its closing quote only a
-/// `*` could change it.
+/// [`fast_boundary`] for the shape of most multipart types: `; boundary="text"` or
+/// `; boundary=token` first, the limit out of reach. The first boundary decides, and after
+/// it only a `*` could change it.
 fn leading_boundary(s: &[u8], limit: usize) -> Fast<'_> {
     if could_hit(s, limit) {
         return Fast::Unsure;
@@ -943,16 +962,39 @@ fn leading_boundary(s: &[u8], limit: usize) -> Fast<'_> {
         i += 1;
     }
     let name = crate::swar::word_padded(s, i) | (crate::swar::LOW * 0x20);
-    if name != BOUNDARY || s.get(i + 8) != Some(&b'=') || s.get(i + 9) != Some(&b'"') {
+    if name != BOUNDARY || s.get(i + 8) != Some(&b'=') {
         return Fast::Unsure;
     }
-    let open = i + 10;
-    let close = scan(s, open, 0x20, QUOTED_STOPS);
-    let after = s.get(close + 1..).unwrap_or_default();
-    if s.get(close) != Some(&b'"') || (!after.is_empty() && after.contains(&b'*')) {
+    let open = i + 9;
+    let (value, after) = match s.get(open) {
+        Some(b'"') => {
+            let close = scan(s, open + 1, 0x20, QUOTED_STOPS);
+            if s.get(close) != Some(&b'"') {
+                return Fast::Unsure;
+            }
+            (s.get(open + 1..close).unwrap_or_default(), close + 1)
+        }
+        // white space before the value: the exact reading
+        Some(b' ' | b'\t') => return Fast::Unsure,
+        _ => {
+            let mut end = scan(s, open, 0x21, TOKEN_STOPS);
+            while s.get(end) == Some(&b'=') {
+                end = scan(s, end + 1, 0x21, TOKEN_STOPS);
+            }
+            let value = s.get(open..end).unwrap_or_default();
+            // the value runs to the `;` or the end: white space may end it, nothing else
+            let after = skip_space(s, end);
+            if s.get(after).is_some_and(|&c| c != b';') || value.contains(&b'?') {
+                return Fast::Unsure;
+            }
+            (value, after)
+        }
+    };
+    let after = s.get(after..).unwrap_or_default();
+    if !after.is_empty() && after.contains(&b'*') {
         return Fast::Unsure;
     }
-    Fast::Boundary(s.get(open..close))
+    Fast::Boundary(Some(value))
 }
 
 /// The first `boundary` of the parameters `s` (from the `;` ending the head) as
@@ -1308,6 +1350,34 @@ mod light_tests {
             b" multipart/report; boundary=(c)b",
             b" multipart/report; boundary=b(c)",
             b" multipart/report; boundary=\"b\" junk; x*=1",
+            b" text/plain;",
+            b" Text/PLAIN",
+            b" text\x0fplain",
+            b" text/plain\x00",
+            b" text/plain\x00;",
+            b" text/plainx",
+            b" text/plai",
+            b" text/plain ;",
+            b" text/plain\t",
+            b" text/pla;n",
+            b" text/plaIn; a=1; b=2; c=3; d=4",
+            b"text/plain",
+            b"  text/plain",
+            b"\ttext/plain",
+            b" application/vnd.ms-excel+xml!#$%&'*,; x=y",
+            b" a-b/c.d; boundary=x",
+            b" multi-part/mixed; boundary=x",
+            b" multipart/mixed-x; boundary=x",
+            b" multipart/mixed; BOUNDARY=x",
+            b" multipart/mixed; boundary=x; boundary=y",
+            b" multipart/mixed; boundary=x y",
+            b" multipart/mixed; boundary=x ;y=*",
+            b" multipart/mixed; boundary=\"x\" ;y=*",
+            b" multipart/mixed; boundary=\"x\" y",
+            b" multipart/mixed; boundary=\t\"x\"",
+            b" multipart/mixed;boundary=x",
+            b" multipart/mixed;; boundary=x",
+            b" multipart/mixed;\r\n boundary=x",
             b" message/RFC822",
             b" message/Rfc822x",
             b" message/rfc82",
