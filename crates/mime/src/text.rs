@@ -424,8 +424,8 @@ fn unfold_runs(v: &[u8], first_break: usize, mut run: impl FnMut(usize, usize)) 
     question
 }
 
-/// `raw` without white space and line breaks at its ends, as a range.
-fn trim_field(raw: &[u8]) -> (usize, usize) {
+/// `raw` without white space and line breaks at its ends, and where that starts in `raw`.
+fn trim_field(raw: &[u8]) -> (usize, &[u8]) {
     let space = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
     let mut v = raw;
     while let [c, rest @ ..] = v
@@ -439,7 +439,7 @@ fn trim_field(raw: &[u8]) -> (usize, usize) {
     {
         v = rest;
     }
-    (start, start + v.len())
+    (start, v)
 }
 
 /// True when `bytes` holds a CR or an LF (eight octets at a time).
@@ -1082,9 +1082,9 @@ pub(crate) fn decode_field_str_in<'a>(
     opts: TextOptions,
     buf: &'a mut String,
 ) -> &'a str {
-    let (start, end) = trim_field(raw.as_bytes());
+    let (start, trimmed) = trim_field(raw.as_bytes());
     // the ends trimmed are ASCII: character boundaries
-    let value = raw.get(start..end).unwrap_or_default();
+    let value = raw.get(start..start + trimmed.len()).unwrap_or_default();
     match first_stop(value.as_bytes()) {
         None => value,
         Some(stop) => field_str_from(value, stop, opts, buf),
@@ -1124,8 +1124,7 @@ fn field_str_from<'a>(
 /// The value borrowed when decoding leaves it unchanged; otherwise `None` with the text in
 /// `out` (cleared first).
 fn decode_field_into<'a>(raw: &'a [u8], opts: TextOptions, out: &mut String) -> Option<&'a str> {
-    let (start, end) = trim_field(raw);
-    let value = raw.get(start..end).unwrap_or_default();
+    let (_, value) = trim_field(raw);
     // the common case first: no line break, no encoded word, valid UTF-8
     let stop = first_stop(value);
     if stop.is_none()
