@@ -835,7 +835,8 @@ impl Parser {
     }
 
     /// Tells a complete field, after a look at Content-Type and Content-Transfer-Encoding.
-    #[inline]
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     fn emit_field(&mut self, field: RawField<'_>, sink: &mut impl FnMut(Event<'_>)) {
         let part = self.frames.last().map_or(0, |f| f.id);
         if field.kind == FieldKind::Field {
