@@ -1077,6 +1077,7 @@ pub fn decode_field_in<'a>(raw: &'a [u8], opts: TextOptions, buf: &'a mut String
 /// the same text, without validating what the input's validity already covers. A value
 /// with neither line breaks nor `=?` is returned as it is; a folded one without encoded
 /// words is unfolded into `buf` run by run.
+#[inline]
 pub(crate) fn decode_field_str_in<'a>(
     raw: &'a str,
     opts: TextOptions,

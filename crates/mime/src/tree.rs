@@ -652,6 +652,7 @@ impl<'m> Field<'m> {
     }
 
     /// Like [`Field::text_in`] with explicit options.
+    #[inline]
     pub fn text_in_with<'b>(&self, opts: TextOptions, buf: &'b mut String) -> &'b str
     where
         'm: 'b,
