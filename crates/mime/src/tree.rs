@@ -665,6 +665,7 @@ impl<'m> Field<'m> {
 
     /// The raw value as text (see [`Field::raw_value`]) when the header block is known to be
     /// valid UTF-8.
+    #[inline]
     fn value_str(&self) -> Option<&'m str> {
         // the final line ending is white space the decoding trims
         self.text?.get(self.raw.value_start()..)
