@@ -225,14 +225,31 @@ pub enum TransferEncoding {
 impl TransferEncoding {
     /// Parses the field value (case-insensitive, comments and white space ignored).
     pub fn parse(value: &[u8]) -> Self {
-        // the common names as written, before looking for folds and comments
+        // the common names as written, before looking for folds and comments: compared a
+        // word at a time, or-ing 0x20 into the octets where the name has a letter (that
+        // lowercases letters and maps nothing else onto one)
         let v = value.trim_ascii();
-        match v.len() {
-            4 if v.eq_ignore_ascii_case(b"7bit") => return Self::SevenBit,
-            4 if v.eq_ignore_ascii_case(b"8bit") => return Self::EightBit,
-            6 if v.eq_ignore_ascii_case(b"base64") => return Self::Base64,
-            16 if v.eq_ignore_ascii_case(b"quoted-printable") => return Self::QuotedPrintable,
-            _ => {}
+        if let Some(w) = v.first_chunk::<4>().map(|w| u32::from_le_bytes(*w) | 0x2020_2000) {
+            match v.len() {
+                4 if w == u32::from_le_bytes(*b"7bit") => return Self::SevenBit,
+                4 if w == u32::from_le_bytes(*b"8bit") => return Self::EightBit,
+                6 if v.get(4..) == Some(b"64") && w | 0x20 == u32::from_le_bytes(*b"base") => {
+                    return Self::Base64;
+                }
+                16 => {
+                    const QUOTED_P: u64 = u64::from_le_bytes(*b"quoted-p");
+                    const RINTABLE: u64 = u64::from_le_bytes(*b"rintable");
+                    const QUOTED_P_CASE: u64 =
+                        u64::from_le_bytes([0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0, 0x20]);
+                    let word = |i| crate::swar::word_at(v, i).unwrap_or(0);
+                    if word(0) | QUOTED_P_CASE == QUOTED_P
+                        && word(8) | (crate::swar::LOW * 0x20) == RINTABLE
+                    {
+                        return Self::QuotedPrintable;
+                    }
+                }
+                _ => {}
+            }
         }
         let v = unfold(value);
         let v = strip_comments(&v);
@@ -1271,6 +1288,30 @@ mod tests {
         assert_eq!(d.kind, "attachment");
         assert_eq!(d.param("filename"), Some("genome.jpeg"));
         assert_eq!(TransferEncoding::parse(b" Base64 (x)"), TransferEncoding::Base64);
+    }
+
+    #[test]
+    fn transfer_encodings_compare_ignoring_case_only() {
+        let names: [&[u8]; 5] = [b"7bit", b"8bit", b"base64", b"quoted-printable", b"binary"];
+        for name in names {
+            let expect = TransferEncoding::parse(&[b"(c) ", name].concat());
+            assert_eq!(TransferEncoding::parse(name), expect);
+            assert_eq!(TransferEncoding::parse(&name.to_ascii_uppercase()), expect);
+            assert_eq!(TransferEncoding::parse(&[b" ", name, b" \r"].concat()), expect);
+            // every octet at every position: only a change of case keeps the name
+            for pos in 0..name.len() {
+                for c in 0..=255u8 {
+                    let mut v = name.to_vec();
+                    v[pos] = c;
+                    let slow = if v.eq_ignore_ascii_case(name) {
+                        expect.clone()
+                    } else {
+                        TransferEncoding::parse(&[b"(c) ", &v[..]].concat())
+                    };
+                    assert_eq!(TransferEncoding::parse(&v), slow, "{v:?}");
+                }
+            }
+        }
     }
 
     #[test]
