@@ -788,6 +788,9 @@ const BOUNDARY: u64 = u64::from_le_bytes(*b"boundary");
 /// The letters of `text/pla`, for a comparison ignoring ASCII case.
 const TEXT_PLA_CASE: u64 = u64::from_le_bytes([0x20, 0x20, 0x20, 0x20, 0, 0x20, 0x20, 0x20]);
 
+/// The letters of `message/`, for a comparison ignoring ASCII case.
+const MESSAGE_CASE: u64 = u64::from_le_bytes([0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0]);
+
 /// Six octets of a word.
 const LOW6: u64 = 0xFFFF_FFFF_FFFF;
 
@@ -841,16 +844,47 @@ pub(crate) fn parse_content_type_light(raw: &[u8], max_params: usize) -> Option<
             return Some(LightType { class: TypeClass::Leaf, hit: false, boundary: None });
         }
     }
-    let mut base = start;
-    let mut m = stops_exact(head, b'0', [b';']);
-    let mut slash = 0;
+    // the slash: at once after `multipart` and `message` (the types whose class matters),
+    // else the first mark, the type's octets before it graphic
+    let lower = head | (LOW * 0x20);
+    let next = |i| stops_exact(word_padded(raw, i), b'0', [b';']);
+    let (slash, mut base, mut m) = if lower == u64::from_le_bytes(*b"multipar")
+        && raw.get(start + 8).is_some_and(|&c| c | 0x20 == b't')
+        && raw.get(start + 9) == Some(&b'/')
+    {
+        (start + 9, start + 10, next(start + 10))
+    } else if head | MESSAGE_CASE == u64::from_le_bytes(*b"message/") {
+        (start + 7, start + 8, next(start + 8))
+    } else {
+        let mut base = start;
+        let mut m = stops_exact(head, b'0', [b';']);
+        let slash = loop {
+            if m == 0 {
+                base += 8;
+                if base >= len {
+                    return light_odd_head(raw, max_params);
+                }
+                m = next(base);
+                continue;
+            }
+            let p = base + first(m);
+            m &= m - 1;
+            match raw.get(p) {
+                Some(b'/') if p > start => break p,
+                Some(b'!' | b'#'..=b'\'' | b')'..=b'.') => {}
+                _ => return light_odd_head(raw, max_params),
+            }
+        };
+        (slash, base, m)
+    };
+    // the subtype's octets graphic, then the `;` or the end
     let semi = loop {
         if m == 0 {
             base += 8;
             if base >= len {
                 break len;
             }
-            m = stops_exact(word_padded(raw, base), b'0', [b';']);
+            m = next(base);
             continue;
         }
         let p = base + first(m);
@@ -858,20 +892,16 @@ pub(crate) fn parse_content_type_light(raw: &[u8], max_params: usize) -> Option<
         match raw.get(p) {
             // the zero octets past the end mark the end
             None | Some(b';') => break p.min(len),
-            Some(b'/') if slash == 0 && p > start => slash = p,
             Some(b'!' | b'#'..=b'\'' | b')'..=b'.') => {}
             _ => return light_odd_head(raw, max_params),
         }
     };
-    if slash == 0 || slash + 1 == semi {
+    if slash + 1 == semi {
         return light_odd_head(raw, max_params);
     }
-    // the class from the length of the type, then its first word (every octet graphic)
-    let lower = head | (LOW * 0x20);
+    // the class from the type and the length of the subtype, then its first word
     let class = match slash - start {
-        9 if lower == u64::from_le_bytes(*b"multipar")
-            && raw.get(start + 8).is_some_and(|&c| c | 0x20 == b't') =>
-        {
+        9 if lower == u64::from_le_bytes(*b"multipar") => {
             if semi - slash == 7
                 && (word_padded(raw, slash + 1) | (LOW * 0x20)) & LOW6
                     == u64::from_le_bytes(*b"digest\0\0")
@@ -881,12 +911,12 @@ pub(crate) fn parse_content_type_light(raw: &[u8], max_params: usize) -> Option<
                 TypeClass::Multipart
             }
         }
-        7 if lower == u64::from_le_bytes(*b"message/") => {
+        7 if lower == u64::from_le_bytes(*b"message/") && semi - slash == 7 => {
             let sub = word_padded(raw, slash + 1);
             // `rfc822` with its digits as written, `global` in any case
             let rfc = (sub | 0x20_2020) & LOW6 == u64::from_le_bytes(*b"rfc822\0\0");
             let global = (sub | (LOW * 0x20)) & LOW6 == u64::from_le_bytes(*b"global\0\0");
-            if semi - slash == 7 && (rfc || global) { TypeClass::Message } else { TypeClass::Leaf }
+            if rfc || global { TypeClass::Message } else { TypeClass::Leaf }
         }
         _ => TypeClass::Leaf,
     };
