@@ -251,6 +251,12 @@ impl TransferEncoding {
                 _ => {}
             }
         }
+        Self::parse_general(value)
+    }
+
+    /// [`Self::parse`] past the common names as written: folds undone, comments removed.
+    #[inline(never)]
+    fn parse_general(value: &[u8]) -> Self {
         let v = unfold(value);
         let v = strip_comments(&v);
         let v = v.trim_ascii();
