@@ -32,21 +32,23 @@ const SINGLE: [&str; 11] = [
 
 /// The position in [`SINGLE`] of a field name (printable octets, as the parser checks them).
 fn single_index(name: &[u8]) -> Option<usize> {
-    // the positions of SINGLE, chosen by length first: most names are ruled out without
-    // looking at their octets
-    let is = |k: usize| SINGLE.get(k).is_some_and(|s| crate::swar::is_name(name, s.as_bytes()));
-    let candidates: &[usize] = match name.len() {
-        2 => &[3, 4],
-        3 => &[5],
-        4 => &[0, 7],
-        6 => &[1],
-        7 => &[6],
-        8 => &[2],
-        10 => &[8, 10],
-        11 => &[9],
-        _ => return None,
-    };
-    candidates.iter().copied().find(|&k| is(k))
+    // one candidate by length and first letter: most names are ruled out without looking
+    // further, the rest by one comparison with a known name
+    let is = |lower: &[u8], k: usize| crate::swar::is_name(name, lower).then_some(k);
+    match (name.len(), name.first()? | 0x20) {
+        (2, b't') => is(b"to", 3),
+        (2, b'c') => is(b"cc", 4),
+        (3, b'b') => is(b"bcc", 5),
+        (4, b'f') => is(b"from", 0),
+        (4, b'd') => is(b"date", 7),
+        (6, b's') => is(b"sender", 1),
+        (7, b's') => is(b"subject", 6),
+        (8, b'r') => is(b"reply-to", 2),
+        (10, b'm') => is(b"message-id", 8),
+        (10, b'r') => is(b"references", 10),
+        (11, b'i') => is(b"in-reply-to", 9),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -1221,6 +1223,19 @@ mod tests {
             assert_eq!(super::single_index(name.to_ascii_uppercase().as_bytes()), Some(k));
         }
         assert_eq!(super::single_index(b"received"), None);
+        // one octet changed anywhere: another name
+        for name in super::SINGLE {
+            for pos in 0..name.len() {
+                for c in 33..=126u8 {
+                    let mut other = name.as_bytes().to_vec();
+                    other[pos] = c;
+                    let want = super::SINGLE
+                        .iter()
+                        .position(|s| s.as_bytes().eq_ignore_ascii_case(&other));
+                    assert_eq!(super::single_index(&other), want, "{other:?}");
+                }
+            }
+        }
     }
 
     #[test]
