@@ -531,7 +531,8 @@ pub struct Parser {
     bound_text: InlineVec<u8, 160>,
     /// Open boundaries by their text (trailing white space removed) to stack positions, so
     /// that a deep stack costs one lookup per candidate line, not one compare per level.
-    bound_index: std::collections::HashMap<Vec<u8>, Vec<usize>>,
+    /// Made when the stack first gets deep.
+    bound_index: Option<std::collections::HashMap<Vec<u8>, Vec<usize>>>,
     carry: Vec<u8>,
     pos: u64,
     pending: Pending,
@@ -568,7 +569,7 @@ impl Parser {
             frames: InlineVec::default(),
             bounds: InlineVec::default(),
             bound_text: InlineVec::default(),
-            bound_index: std::collections::HashMap::new(),
+            bound_index: None,
             carry: Vec::new(),
             pos: 0,
             pending: Pending::None,
@@ -1089,11 +1090,11 @@ impl Parser {
             // the stack just got deep: index every open boundary
             for k in 0..n {
                 let key = self.boundary(k).unwrap_or_default().trim_ascii_end().to_vec();
-                self.bound_index.entry(key).or_default().push(k);
+                self.bound_index.get_or_insert_default().entry(key).or_default().push(k);
             }
         } else if n > INDEX_FROM + 1 {
             let key = self.boundary(n - 1).unwrap_or_default().trim_ascii_end().to_vec();
-            self.bound_index.entry(key).or_default().push(n - 1);
+            self.bound_index.get_or_insert_default().entry(key).or_default().push(n - 1);
         }
     }
 
@@ -1104,14 +1105,16 @@ impl Parser {
         while self.bounds.len() > n {
             let Some(b) = self.bounds.pop() else { break };
             if self.bounds.len() < INDEX_FROM {
-                self.bound_index.clear();
-            } else {
+                if let Some(index) = self.bound_index.as_mut() {
+                    index.clear();
+                }
+            } else if let Some(index) = self.bound_index.as_mut() {
                 let key =
                     self.bound_text[..].get(b.start..b.end).unwrap_or_default().trim_ascii_end();
-                if let Some(v) = self.bound_index.get_mut(key) {
+                if let Some(v) = index.get_mut(key) {
                     v.pop();
                     if v.is_empty() {
-                        self.bound_index.remove(key);
+                        index.remove(key);
                     }
                 }
             }
@@ -1137,11 +1140,10 @@ impl Parser {
             });
         }
         let t = rest.trim_ascii_end();
-        let as_delim = self.bound_index.get(t).and_then(|v| v.last().copied());
-        let as_close = t
-            .strip_suffix(b"--")
-            .and_then(|c| self.bound_index.get(c))
-            .and_then(|v| v.last().copied());
+        let index = self.bound_index.as_ref()?;
+        let as_delim = index.get(t).and_then(|v| v.last().copied());
+        let as_close =
+            t.strip_suffix(b"--").and_then(|c| index.get(c)).and_then(|v| v.last().copied());
         let mut cands = [as_delim, as_close];
         cands.sort_unstable_by(|a, b| b.cmp(a));
         cands.into_iter().flatten().find_map(|k| self.delim_at(k, rest).map(|c| (k, c)))
