@@ -839,7 +839,9 @@ impl Parser {
     #[allow(clippy::inline_always)]
     #[inline(always)]
     fn emit_field(&mut self, field: RawField<'_>, sink: &mut impl FnMut(Event<'_>)) {
-        let part = self.frames.last().map_or(0, |f| f.id);
+        // fields come only in the header of the entity opened last, the top of the stack
+        let part = self.next_id.saturating_sub(1);
+        debug_assert_eq!(Some(part), self.frames.last().map(|f| f.id));
         if field.kind == FieldKind::Field {
             let name = field.name();
             // only Content-Type and Content-Transfer-Encoding matter to the parser: looked at
