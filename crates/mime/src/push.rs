@@ -752,27 +752,36 @@ impl Parser {
         let mut p = 0;
         while p < data.len() {
             let Some(state) = self.frames.last().map(|f| f.state) else { return data.len() };
-            let base = self.pos + p as u64;
             if state == State::Header {
-                let rest = data.get(p..).unwrap_or_default();
-                // the empty line ending a header is found without a search
-                let short = match rest {
-                    [b'\n', ..] => Some(0),
-                    [b'\r', b'\n', ..] => Some(1),
-                    _ => None,
-                };
-                let line = match short.or_else(|| memchr::memchr(b'\n', rest)) {
-                    Some(i) => rest.get(..=i).unwrap_or_default(),
-                    None if eof => rest,
-                    None => {
-                        if rest.len() > self.limits.max_header_size.saturating_sub(self.hdr_bytes) {
-                            self.header_overflow(data, base, sink);
-                            continue;
+                // header lines one after another while they open or continue fields (the
+                // header stays open); other lines may end it, so the state is read again
+                loop {
+                    let base = self.pos + p as u64;
+                    let rest = data.get(p..).unwrap_or_default();
+                    // the empty line ending a header is found without a search
+                    let short = match rest {
+                        [b'\n', ..] => Some(0),
+                        [b'\r', b'\n', ..] => Some(1),
+                        _ => None,
+                    };
+                    let line = match short.or_else(|| memchr::memchr(b'\n', rest)) {
+                        Some(i) => rest.get(..=i).unwrap_or_default(),
+                        None if eof => rest,
+                        None => {
+                            let room = self.limits.max_header_size.saturating_sub(self.hdr_bytes);
+                            if rest.len() > room {
+                                self.header_overflow(data, base, sink);
+                                break;
+                            }
+                            return p;
                         }
-                        return p;
+                    };
+                    let (used, open) = self.header_line(data, p, line.len(), base, sink);
+                    p += used;
+                    if !open || p >= data.len() {
+                        break;
                     }
-                };
-                p += self.header_line(data, p, line.len(), base, sink);
+                }
             } else {
                 let (np, to_header) = self.scan_body(data, p, eof, sink);
                 p = np;
@@ -863,7 +872,8 @@ impl Parser {
     /// Handles one header line (with its line ending, or without at the end of input).
     /// Returns how many octets were consumed: the line, or a whole field when its
     /// continuation lines and the line after it are in `data`; 0 when the line was not
-    /// consumed (it starts the body).
+    /// consumed (it starts the body). Then whether the line opened a field, which leaves the
+    /// header open (other lines may have ended it).
     fn header_line(
         &mut self,
         data: &[u8],
@@ -871,11 +881,11 @@ impl Parser {
         len: usize,
         off: u64,
         sink: &mut impl FnMut(Event<'_>),
-    ) -> usize {
+    ) -> (usize, bool) {
         let line = data.get(p..p + len).unwrap_or_default();
         if self.hdr_bytes + line.len() > self.limits.max_header_size {
             self.header_overflow(data, off, sink);
-            return 0;
+            return (0, false);
         }
         // Fast path: a line opening a field with a name that starts with a letter (neither
         // a delimiter, nor an empty line, nor a continuation), unless it may be an mbox
@@ -895,14 +905,14 @@ impl Parser {
                 self.hdr_bytes += raw.len();
                 let field = RawField::from_layout(raw, off, FieldKind::Field, name_len, colon + 1);
                 self.emit_field(field, sink);
-                return raw.len();
+                return (raw.len(), true);
             }
             self.hdr_bytes += line.len();
             self.field_off = off;
             self.field_kind = Some(FieldKind::Field);
             self.field_layout = (name_len, colon + 1);
             self.field_add(data, p, len);
-            return len;
+            return (len, true);
         }
         let content = strip_eol(line);
         let message_start = self.frames.last().is_some_and(|f| f.message_start);
@@ -915,7 +925,7 @@ impl Parser {
             self.field_off = off;
             self.field_kind = Some(FieldKind::MboxFrom);
             self.flush_field(data, sink);
-            return len;
+            return (len, false);
         }
         if !self.bounds.is_empty()
             && content.starts_with(b"--")
@@ -924,13 +934,13 @@ impl Parser {
             self.flush_field(data, sink);
             self.end_headers(off, true, sink);
             self.on_delimiter(k, close, off, off + line.len() as u64, sink);
-            return len;
+            return (len, false);
         }
         if content.is_empty() {
             self.hdr_bytes += line.len();
             self.flush_field(data, sink);
             self.end_headers(off + line.len() as u64, false, sink);
-            return len;
+            return (len, false);
         }
         let first = content.first().copied().unwrap_or(b' ');
         if first == b' ' || first == b'\t' {
@@ -941,7 +951,7 @@ impl Parser {
                 self.field_kind = Some(FieldKind::Orphan);
             }
             self.field_add(data, p, len);
-            return len;
+            return (len, false);
         }
         if let Some(colon) = memchr::memchr(b':', content) {
             let name = content.get(..colon).unwrap_or_default();
@@ -957,14 +967,14 @@ impl Parser {
                 self.field_kind = Some(FieldKind::Field);
                 self.field_layout = (trimmed.len(), colon + 1);
                 self.field_add(data, p, len);
-                return len;
+                return (len, false);
             }
         }
         // Not a header line: the body starts here.
         self.flush_field(data, sink);
         self.diag(DiagnosticKind::MissingHeaderBodySeparator, off, sink);
         self.end_headers(off, false, sink);
-        0
+        (0, false)
     }
 
     fn end_headers(&mut self, body_start: u64, force_leaf: bool, sink: &mut impl FnMut(Event<'_>)) {
