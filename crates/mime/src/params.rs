@@ -1187,26 +1187,41 @@ fn light_boundary<'a>(
 fn light_sections(rest: &[u8], class: TypeClass, max_params: usize) -> LightType<'static> {
     let mut secs: Vec<Sec<'_>> = Vec::new();
     let hit = split_params(rest, max_params, |p| {
-        // a base name of `boundary` starts the name, in ASCII
-        if p.name.get(..8).is_some_and(|n| n.eq_ignore_ascii_case(b"boundary")) {
-            let (base, num, ext) = section_of(p.name);
-            if base == "boundary" {
-                let order = secs.len();
-                secs.push(Sec { base, num, ext, value: p.value, order });
-            }
+        if let Some((num, ext)) = boundary_section(p.name) {
+            let order = secs.len();
+            secs.push(Sec { base: String::new(), num, ext, value: p.value, order });
         }
     });
-    let mut idx: Vec<(bool, u32, usize)> =
-        secs.iter().map(|s| (s.num.is_some(), s.num.unwrap_or(0), s.order)).collect();
-    idx.sort_unstable();
-    let boundary = if idx.is_empty() {
+    // sections by number after the plain entries, each in the order written
+    secs.sort_by_key(|s| (s.num.is_some(), s.num.unwrap_or(0)));
+    let boundary = if secs.is_empty() {
         None
     } else {
-        let entries = idx.iter().filter_map(|&(sec, num, j)| secs.get(j).map(|s| (sec, num, s)));
+        let entries = secs.iter().map(|s| (s.num.is_some(), s.num.unwrap_or(0), s));
         let (value, _) = group_value(entries, TextOptions::default());
         (!value.is_empty()).then(|| Cow::Owned(value.into_bytes()))
     };
     LightType { class, hit, boundary }
+}
+
+/// The RFC 2231 section number and extended flag of a parameter name whose base name is
+/// `boundary` (as [`section_of`] reads it: any case, then an optional `*` and a number, then
+/// an optional `*`); `None` for any other name.
+fn boundary_section(name: &[u8]) -> Option<(Option<u32>, bool)> {
+    let (head, tail) = name.split_at_checked(8)?;
+    if !head.eq_ignore_ascii_case(b"boundary") {
+        return None;
+    }
+    let (tail, ext) = match tail.strip_suffix(b"*") {
+        Some(t) => (t, true),
+        None => (tail, false),
+    };
+    if tail.is_empty() {
+        return Some((None, ext));
+    }
+    let digits = tail.strip_prefix(b"*")?;
+    let num = core::str::from_utf8(digits).ok()?.parse::<u32>().ok()?;
+    Some((Some(num), ext))
 }
 
 /// Whether parameters in `rest` could reach the limit: every parameter takes at least two
@@ -1495,6 +1510,36 @@ mod light_tests {
                 agree(v, max);
             }
             agree(v, 1000);
+        }
+    }
+
+    #[test]
+    fn boundary_sections_are_read_as_section_of_reads_them() {
+        let tails: [&[u8]; 16] = [
+            b"",
+            b"*",
+            b"**",
+            b"*0",
+            b"*0*",
+            b"*12",
+            b"*+1",
+            b"*-1",
+            b"*1*2",
+            b"*x",
+            b"x",
+            b"*99999999999",
+            b"*\xff",
+            b"*\xff*",
+            b"*01*",
+            b"*4294967295",
+        ];
+        for head in [&b"boundary"[..], b"BOUNDARY", b"Boundar", b"boundarx", b"boundary\xff"] {
+            for tail in tails {
+                let name = [head, tail].concat();
+                let (base, num, ext) = section_of(&name);
+                let expect = (base == "boundary").then_some((num, ext));
+                assert_eq!(boundary_section(&name), expect, "{name:?}");
+            }
         }
     }
 
