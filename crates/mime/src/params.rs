@@ -828,13 +828,10 @@ fn skip_space(s: &[u8], mut i: usize) -> usize {
 /// Values with comments, folds in the type, RFC 2231 sections or anything to decode in the
 /// boundary take the general rules.
 pub(crate) fn parse_content_type_light(raw: &[u8], max_params: usize) -> Option<LightType<'_>> {
-    use crate::swar::{LOW, first, stops_exact, word_padded};
+    use crate::swar::word_padded;
     let len = raw.len();
     // the one space after the colon (any other white space is read by the odd head's rules)
     let start = usize::from(raw.first() == Some(&b' '));
-    // the head eight octets at a time, marking exactly every octet below `0` (the slash, the
-    // quote and the parenthesis among them) or from DEL up, and the `;`: the type, one
-    // slash, the subtype, then the `;` or the end
     let head = word_padded(raw, start);
     // `text/plain`, the type of most entities, then the `;` or the end: compared at once,
     // or-ing 0x20 into the letters only (it lowercases them and maps nothing else onto one)
@@ -850,6 +847,19 @@ pub(crate) fn parse_content_type_light(raw: &[u8], max_params: usize) -> Option<
             return Some(LightType { class: TypeClass::Leaf, hit: false, boundary: None });
         }
     }
+    light_head(raw, start, head, max_params)
+}
+
+/// [`parse_content_type_light`] past `text/plain`: the head read from `start`, whose first
+/// word is `head`.
+#[inline(never)]
+fn light_head(raw: &[u8], start: usize, head: u64, max_params: usize) -> Option<LightType<'_>> {
+    use crate::swar::{LOW, first, stops_exact, word_padded};
+    let len = raw.len();
+    // the head eight octets at a time, marking exactly every octet below `0` (the slash, the
+    // quote and the parenthesis among them) or from DEL up, and the `;`: the type, one
+    // slash, the subtype, then the `;` or the end
+    //
     // the slash: at once after `multipart` and `message` (the types whose class matters),
     // else the first mark, the type's octets before it graphic
     let lower = head | (LOW * 0x20);
