@@ -112,6 +112,7 @@ pub fn header_text(data: &[u8]) {
         let mut by_octets = String::new();
         let expected = crate::text::decode_field_in(text.as_bytes(), opts, &mut by_octets);
         assert_eq!(crate::text::decode_field_str_in(&text, opts, &mut buf), expected);
+        assert_eq!(crate::text::decode_field_str(&text, opts), expected);
     }
     if data.iter().all(|&c| (32..127).contains(&c)) && !data.windows(2).any(|w| w == b"=?") {
         assert_eq!(decode_text(data, TextOptions::default()).as_bytes(), data);

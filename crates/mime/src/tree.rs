@@ -624,12 +624,15 @@ impl<'m> Field<'m> {
     /// fallback chain. Never contains CR or LF.
     /// Borrowed from the input when nothing needed decoding.
     pub fn text(&self) -> Cow<'m, str> {
-        text::decode_field(self.raw.value(), TextOptions::default())
+        self.text_with(TextOptions::default())
     }
 
     /// The value as text with explicit options.
     pub fn text_with(&self, opts: TextOptions) -> Cow<'m, str> {
-        text::decode_field(self.raw.value(), opts)
+        match self.value_str() {
+            Some(v) => text::decode_field_str(v, opts),
+            None => text::decode_field(self.raw.value(), opts),
+        }
     }
 
     /// The value as text like [`Field::text`], decoded into `buf` (cleared first, its
