@@ -1086,8 +1086,25 @@ fn fast_boundary(s: &[u8], limit: usize) -> Fast<'_> {
         let is_boundary = crate::swar::word_padded(s, i) | (crate::swar::LOW * 0x20) == BOUNDARY
             && s.get(i + 8) == Some(&b'=');
         let name_end = if is_boundary { i + 8 } else { scan(s, i, 0x21, TOKEN_STOPS) };
-        if name_end == i || s.get(name_end) != Some(&b'=') {
+        if name_end == i {
             return Fast::Unsure;
+        }
+        match s.get(name_end) {
+            Some(b'=') => {}
+            // a bare word, nothing but white space after it up to the `;`: counted while
+            // under the limit, never hitting it (one named `boundary` takes the exact reading)
+            None | Some(b';' | b' ' | b'\t') => {
+                let name = s.get(i..name_end).unwrap_or_default();
+                i = skip_space(s, name_end);
+                if s.get(i).is_some_and(|&c| c != b';') || name.eq_ignore_ascii_case(b"boundary") {
+                    return Fast::Unsure;
+                }
+                if count < limit {
+                    count += 1;
+                }
+                continue;
+            }
+            _ => return Fast::Unsure,
         }
         i = name_end + 1;
         while matches!(s.get(i), Some(b' ' | b'\t')) {
