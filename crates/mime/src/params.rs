@@ -1212,13 +1212,18 @@ fn light_boundary<'a>(
 /// is `boundary` (`boundary*`, `boundary*0`, ...), sorted and joined as [`parse_params`]
 /// does.
 fn light_sections(rest: &[u8], class: TypeClass, max_params: usize) -> LightType<'static> {
-    let mut secs: Vec<Sec<'_>> = Vec::new();
-    let hit = split_params(rest, max_params, |p| {
-        if let Some((num, ext)) = boundary_section(p.name) {
-            let order = secs.len();
-            secs.push(Sec { base: String::new(), num, ext, value: p.value, order });
-        }
-    });
+    let (mut secs, hit) = if let Some(secs) = fast_sections(rest, max_params) {
+        (secs, false)
+    } else {
+        let mut secs: Vec<Sec<'_>> = Vec::new();
+        let hit = split_params(rest, max_params, |p| {
+            if let Some((num, ext)) = boundary_section(p.name) {
+                let order = secs.len();
+                secs.push(Sec { base: String::new(), num, ext, value: p.value, order });
+            }
+        });
+        (secs, hit)
+    };
     // sections by number after the plain entries, each in the order written
     secs.sort_by_key(|s| (s.num.is_some(), s.num.unwrap_or(0)));
     let boundary = if secs.is_empty() {
@@ -1229,6 +1234,71 @@ fn light_sections(rest: &[u8], class: TypeClass, max_params: usize) -> LightType
         (!value.is_empty()).then(|| Cow::Owned(value.into_bytes()))
     };
     LightType { class, hit, boundary }
+}
+
+/// The entries whose base name is `boundary` of parameters `s` without a comment, as
+/// [`split_params`] reads them, for the shapes of nearly all mail: `name=token` and
+/// `name="text"` between separators, RFC 2231 stars and percent escapes allowed, fewer
+/// than `limit` of them. `None` when `s` needs [`split_params`] itself: a quote outside a
+/// quoted value, a quoted-pair, white space or junk where a value or a `;` should be, a
+/// bare word named like a boundary section, the limit reached, a NUL or non-ASCII octet.
+fn fast_sections(s: &[u8], limit: usize) -> Option<Vec<Sec<'_>>> {
+    const NAME_STOPS: [u8; 4] = [b'=', b';', b'(', b'"'];
+    let mut secs = Vec::new();
+    let mut i = 0;
+    let mut count = 0usize;
+    loop {
+        while matches!(s.get(i), Some(b' ' | b'\t' | b';' | b'\r' | b'\n')) {
+            i += 1;
+        }
+        if i >= s.len() {
+            return Some(secs);
+        }
+        let name_end = scan(s, i, 0x21, NAME_STOPS);
+        let name = s.get(i..name_end).filter(|n| !n.is_empty())?;
+        match s.get(name_end) {
+            Some(b'=') => {}
+            // a bare word, nothing but white space after it up to the `;`
+            None | Some(b';' | b' ' | b'\t') => {
+                i = skip_space(s, name_end);
+                if s.get(i).is_some_and(|&c| c != b';') || boundary_section(name).is_some() {
+                    return None;
+                }
+                if count < limit {
+                    count += 1;
+                }
+                continue;
+            }
+            _ => return None,
+        }
+        i = name_end + 1;
+        while matches!(s.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        let (value, end) = if s.get(i) == Some(&b'"') {
+            let close = scan(s, i + 1, 1, [b'"', b'\\']);
+            if s.get(close) != Some(&b'"') {
+                return None;
+            }
+            (s.get(i + 1..close).unwrap_or_default(), skip_space(s, close + 1))
+        } else {
+            let mut end = scan(s, i, 0x21, NAME_STOPS);
+            while s.get(end) == Some(&b'=') {
+                end = scan(s, end + 1, 0x21, NAME_STOPS);
+            }
+            (s.get(i..end).unwrap_or_default(), skip_space(s, end))
+        };
+        // nothing but white space up to the next `;`
+        if s.get(end).is_some_and(|&c| c != b';') || count >= limit {
+            return None;
+        }
+        count += 1;
+        if let Some((num, ext)) = boundary_section(name) {
+            let order = secs.len();
+            secs.push(Sec { base: String::new(), num, ext, value: Cow::Borrowed(value), order });
+        }
+        i = end;
+    }
 }
 
 /// The RFC 2231 section number and extended flag of a parameter name whose base name is
