@@ -825,8 +825,10 @@ fn skip_space(s: &[u8], mut i: usize) -> usize {
 
 /// Like [`parse_content_type`] for the tree: the class of the type, and of the parameters
 /// only the boundary of a multipart type, counted only when the limit could be reached.
-/// Values with comments, folds in the type, RFC 2231 sections or anything to decode in the
-/// boundary take the general rules.
+/// The same class, boundary, limit flag and `None` as the general parse on every value:
+/// the common shapes are read eight octets at a time, anything else by the general rules
+/// (a comment, a quote or a fold in the head, a boundary to decode, the limit in reach), or
+/// by [`split_params`] itself for the parameters of a multipart type.
 pub(crate) fn parse_content_type_light(raw: &[u8], max_params: usize) -> Option<LightType<'_>> {
     use crate::swar::word_padded;
     let len = raw.len();
@@ -1062,11 +1064,11 @@ fn leading_boundary(s: &[u8], limit: usize) -> Fast<'_> {
 
 /// The first `boundary` of the parameters `s` (from the `;` ending the head) as
 /// [`split_params`] and [`param_text`] read it, for the shapes of nearly all mail:
-/// `name=token` and `name="text"` between separators. `None` when `s` needs the exact
-/// reading: anything [`strip_comments`] could change before the boundary (a `(` or a `"`
-/// outside a quoted value), an RFC 2231 `*` anywhere (other rules for every parameter), a
-/// quoted-pair, white space or junk where a value or a `;` should be, a bare word, the limit
-/// reached, or a boundary [`param_text`] would decode.
+/// `name=token`, `name="text"` and bare words between separators. [`Fast::Unsure`] when `s`
+/// needs the exact reading: anything [`strip_comments`] could change before the boundary (a
+/// `(` or a `"` outside a quoted value), an RFC 2231 `*` anywhere (other rules for every
+/// parameter), a quoted-pair, white space or junk where a value or a `;` should be, a bare
+/// `boundary`, the limit reached, or a boundary [`param_text`] would decode.
 ///
 /// When the limit cannot be reached, the first boundary ends the reading: comments, quotes
 /// and junk after it change nothing before it, and only a `*` would.
@@ -1176,8 +1178,10 @@ fn has_comment(s: &[u8]) -> bool {
     false
 }
 
-/// The boundary of a multipart type by [`split_params`] itself, when the parameters `rest`
-/// have neither a comment nor an RFC 2231 `*`; the general rules otherwise.
+/// The boundary of a multipart type whose parameters `rest` the fast scans left: by
+/// [`split_params`] itself when they have neither a comment nor an RFC 2231 `*`, by
+/// [`light_sections`] with a `*`, by the general rules with a comment or a boundary to
+/// decode.
 fn light_boundary<'a>(
     raw: &'a [u8],
     rest: &'a [u8],
