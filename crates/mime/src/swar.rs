@@ -156,14 +156,14 @@ mod tests {
 
     #[test]
     fn exact_stops_mark_every_octet() {
-        let cs = [b'/', b';', b'"'];
+        let cs = [b'/', b';', b'"', b'0'];
         for pos in 0..8 {
             for v in 0..=255u8 {
                 for fill in [0x21u8, 0x41, 0x7E, 0x00, 0x20, 0x2F, 0x7F, 0x80, 0xFF] {
                     let mut w = [fill; 8];
                     w[pos] = v;
                     let x = u64::from_le_bytes(w);
-                    for lo in [0x20u8, 0x21] {
+                    for lo in [1u8, 0x20, 0x21, b'0', 0x7F] {
                         let m = stops_exact(x, lo, cs);
                         for (k, &c) in w.iter().enumerate() {
                             let stop = c < lo || c >= 0x7F || cs.contains(&c);
