@@ -318,7 +318,7 @@ fn field_name(content: &[u8]) -> Option<(usize, usize)> {
     // the first octet that is a colon or not printable, eight at a time while there are eight
     let mut i = 1;
     while let Some(x) = swar::word_at(content, i) {
-        let m = swar::below(x, 33) | swar::equal(x, b':') | swar::equal(x, 127) | (x & swar::HIGH);
+        let m = swar::stops_first(x, 33, [b':', 127]);
         if m != 0 {
             i += swar::first(m);
             break;
