@@ -2415,7 +2415,7 @@ mod same_as_previous {
         ]
     }
 
-    fn all_opts() -> [TextOptions; 6] {
+    pub(super) fn all_opts() -> [TextOptions; 6] {
         [
             TextOptions::default(),
             TextOptions::STRICT,
@@ -2600,16 +2600,10 @@ mod fast_scans {
     };
     use proptest::prelude::*;
 
-    fn opts() -> [TextOptions; 7] {
-        [
-            TextOptions::default(),
-            TextOptions::STRICT,
-            TextOptions::LENIENT_LOSSY,
-            TextOptions { lenient: false, raw: RawCharset::Utf8Lossy },
-            TextOptions { lenient: true, raw: RawCharset::FallbackWith("koi8-r") },
-            TextOptions { lenient: false, raw: RawCharset::FallbackWith(" Shift_JIS") },
-            TextOptions { lenient: true, raw: RawCharset::FallbackWith("utf-7") },
-        ]
+    /// The options of the decoder's other tests, and a UTF-7 fallback.
+    fn opts() -> impl Iterator<Item = TextOptions> {
+        let utf7 = TextOptions { lenient: true, raw: RawCharset::FallbackWith("utf-7") };
+        super::same_as_previous::all_opts().into_iter().chain([utf7])
     }
 
     /// Octets that matter to the scans, and any other.
