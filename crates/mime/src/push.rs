@@ -92,11 +92,6 @@ impl<'a> RawField<'a> {
         Self { raw, offset, kind, name_len, value_start }
     }
 
-    /// Where the value starts in [`RawField::raw`] (after the colon).
-    pub(crate) fn value_start(&self) -> usize {
-        self.value_start
-    }
-
     /// The field name as written (without trailing white space).
     pub fn name(&self) -> &'a [u8] {
         self.raw.get(..self.name_len).unwrap_or_default()

@@ -673,7 +673,8 @@ impl<'m> Field<'m> {
     #[inline]
     fn value_str(&self) -> Option<&'m str> {
         // the final line ending is white space the decoding trims
-        self.text?.get(self.raw.value_start()..)
+        let (_, value_start) = self.raw.layout();
+        self.text?.get(value_start..)
     }
 
     /// What kind of header line it is.
